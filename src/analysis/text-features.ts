@@ -1,4 +1,4 @@
-import { deflateRawSync } from 'node:zlib';
+import { CompressionEstimator } from './compression.js';
 import { emojis, stripCode, stripStageDirections, words } from './tokenize.js';
 
 /** One turn as the analysis sees it, wherever it came from (a live run, a log, an import). */
@@ -25,7 +25,7 @@ export interface TextFeatures {
   /** Distinct words / words, distinct bigrams / bigrams (1 when there are none). */
   distinct1: number;
   distinct2: number;
-  /** Deflated size / raw size of the last four turns together: low means repetitive. */
+  /** Estimated deflate size / raw size of the last four turns together (see compression.ts): low means repetitive. */
   compression: number;
   /** Largest share of this turn's trigrams found in one of the four previous turns (code excluded). */
   overlap: number;
@@ -48,8 +48,8 @@ export interface TurnTokens {
 }
 
 const WINDOW = 4;
-/** Fastest level and a 4 KiB window: enough for four turns, and most of the cost is per call anyway. */
-const DEFLATE = { level: 1, windowBits: 12, memLevel: 5 } as const;
+/** Calls are synchronous, so every conversation in this thread can share one estimator's tables. */
+const compressionEstimator = new CompressionEstimator();
 const TREND = 6;
 /** Below this many trigrams a turn is too short to say it repeats itself. */
 const SELF_REPEAT_MIN = 8;
@@ -121,8 +121,7 @@ export class TextWindow {
 
     this.recentTexts.push(text);
     if (this.recentTexts.length > WINDOW) this.recentTexts.shift();
-    const windowBytes = Buffer.from(this.recentTexts.join('\n'));
-    const compression = windowBytes.length === 0 ? 1 : deflateRawSync(windowBytes, DEFLATE).length / windowBytes.length;
+    const compression = compressionEstimator.ratio(this.recentTexts);
 
     this.recentTrigrams.push(triSet);
     if (this.recentTrigrams.length > WINDOW) this.recentTrigrams.shift();

@@ -59,15 +59,43 @@ export function isEmojiCluster(cluster: string): boolean {
 
 /** The emoji of a text, each as it was written (one grapheme cluster each), in order. */
 export function emojis(text: string): string[] {
-  const first = text.search(EMOJI_HINT);
-  if (first === -1) return [];
+  EMOJI_HINT_ALL.lastIndex = 0;
+  let hint = EMOJI_HINT_ALL.exec(text);
+  if (!hint) return [];
   const out: string[] = [];
-  // Segment from just before the first candidate: a keycap's digit or a ZWJ sequence starts there at the earliest.
-  const from = Math.max(0, first - 2);
-  for (const { segment } of segmenter.segment(from === 0 ? text : text.slice(from))) {
-    if (isEmojiCluster(segment)) out.push(segment);
+  // Only the whitespace-delimited chunks holding a candidate are segmented: a grapheme cluster never runs
+  // across an ASCII space, tab or line break, so each chunk splits exactly as it would inside the whole
+  // text. (Segmenting everything after the first emoji cost more than the rest of a turn's analysis.)
+  let done = 0;
+  while (hint) {
+    let start = hint.index;
+    while (start > done && !isBreakingSpace(text.charCodeAt(start - 1))) start--;
+    // A cluster may begin with the space itself when marks follow it (" \u20E3"): keep that space.
+    if (start > done && CLUSTER_CONTINUES.test(text.slice(start, start + 2))) start--;
+    let end = EMOJI_HINT_ALL.lastIndex;
+    while (end < text.length && !isBreakingSpace(text.charCodeAt(end))) end++;
+    const chunk = text.slice(start, end);
+    if (JOINERS.test(chunk)) {
+      for (const { segment } of segmenter.segment(chunk)) if (isEmojiCluster(segment)) out.push(segment);
+    } else {
+      // Nothing in the chunk joins characters into one cluster: each emoji is a code point of its own.
+      for (const ch of chunk) if (isEmojiCluster(ch)) out.push(ch);
+    }
+    done = end;
+    EMOJI_HINT_ALL.lastIndex = end;
+    hint = EMOJI_HINT_ALL.exec(text);
   }
   return out;
+}
+
+const EMOJI_HINT_ALL = new RegExp(EMOJI_HINT.source, 'gu');
+/** Characters that make a grapheme cluster of more than one code point around an emoji. */
+const JOINERS = /[\p{M}\u200D\p{Emoji_Modifier}\p{Regional_Indicator}\u{E0020}-\u{E007F}]/u;
+/** Characters that join the cluster before them (marks, ZWJ, skin tones) when they start a chunk. */
+const CLUSTER_CONTINUES = /^[\p{M}\u200D\p{Emoji_Modifier}]/u;
+
+function isBreakingSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
 }
 
 /** The form used to compare emoji: without variation selectors and skin tones (🙏🏽 and 🙏 are one emoji). */

@@ -47,6 +47,26 @@ describe('emojis', () => {
     expect(isEmojiCluster('©️')).toBe(true);
   });
 
+  it('splits exactly as segmenting the whole text would, on random mixes of joiners, marks and spaces', () => {
+    const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
+    const reference = (text: string) => [...segmenter.segment(text)].map((s) => s.segment).filter(isEmojiCluster);
+    // Pieces that start, join or end clusters: ZWJ, variation selectors, keycap, skin tone, flag halves,
+    // tag characters (subdivision flags), combining accents, spaces and line breaks next to all of them.
+    const pieces = ['a', 'Z', '1', '#', '*', ' ', ' ', '\n', '\t', '\r\n', 'é', '\u0301', '\u200D', '\uFE0F', '\uFE0E', '\u20E3', '🏽', '👍', '👨', '👩', '❤', '©', '🇫', '🇷', '🏴', '\u{E0067}', '\u{E007F}', '☯', '✨', '↔', 'न', '\u094D', '💩'];
+    let seed = 12345;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    let withEmoji = 0;
+    for (let i = 0; i < 3000; i++) {
+      let text = '';
+      const length = 1 + Math.floor(next() * 14);
+      for (let j = 0; j < length; j++) text += pieces[Math.floor(next() * pieces.length)];
+      const expected = reference(text);
+      if (expected.length > 0) withEmoji++;
+      expect(emojis(text), JSON.stringify(text)).toEqual(expected);
+    }
+    expect(withEmoji).toBeGreaterThan(1000);
+  });
+
   it('compares emoji without skin tone or variation selector', () => {
     expect(normalizeEmoji('🙏🏽')).toBe('🙏');
     expect(normalizeEmoji('🕉️')).toBe('🕉');

@@ -44,7 +44,8 @@ export async function generateTurn(input: TurnInput, signal: AbortSignal, deps: 
   const agentId = input.speaker.id;
   const started = deps.now();
   const own = ownTurns(input.transcript, agentId);
-  const log = deps.logger.child({ agentId, turn });
+  // A child logger per turn costs more than a scripted turn: made only when something is logged.
+  const log = () => deps.logger.child({ agentId, turn });
   const stream =
     own < slot.openings.length
       ? streamText(slot.openings[own]!, { delayMs: slot.chunkDelayMs, words: 2, sleep: deps.sleep, signal, reason: 'stop' })
@@ -93,7 +94,7 @@ export async function generateTurn(input: TurnInput, signal: AbortSignal, deps: 
             willRetry: part.willRetry,
             ...(text ? { partialText: text } : {}),
           });
-          log.warn({ attempt: part.attempt, error: describeError(part.error), willRetry: part.willRetry }, 'attempt failed');
+          log().warn({ attempt: part.attempt, error: describeError(part.error), willRetry: part.willRetry }, 'attempt failed');
           if (!part.willRetry) {
             const info = describeError(part.error);
             throw Object.assign(new AgentError(`${agentId}: ${info.message}`, { agentId, ...(info.status ? { status: info.status } : {}) }), {
@@ -107,7 +108,7 @@ export async function generateTurn(input: TurnInput, signal: AbortSignal, deps: 
           break;
         }
         case 'finish':
-          log.debug({ finishReason: part.reason, usage: part.usage, chars: text.length }, 'turn completed');
+          if (deps.logger.isLevelEnabled('debug')) log().debug({ finishReason: part.reason, usage: part.usage, chars: text.length }, 'turn completed');
           return {
             text,
             finishReason: part.reason,
@@ -128,7 +129,7 @@ export async function generateTurn(input: TurnInput, signal: AbortSignal, deps: 
     if ((err as { recorded?: boolean }).recorded) throw err;
     const aborted = signal.aborted;
     const error = aborted ? new AbortedError('the run was stopped during this turn') : err;
-    log.warn({ error: describeError(error), aborted }, 'turn failed');
+    log().warn({ error: describeError(error), aborted }, 'turn failed');
     bus.publish({
       type: 'turn.failed',
       turn,

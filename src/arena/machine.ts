@@ -1,17 +1,15 @@
-import { assign, emit, enqueueActions, fromPromise, setup } from 'xstate';
+import { assign, emit, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
 import type { Participant, TranscriptEntry } from '../agents/agent.js';
 import type { EventBody, RunStatus, Usage } from '../runlog/events.js';
 import type { AttractorAction, TurnPolicy } from './scenario.js';
 import { nextSpeaker } from './turn-policy.js';
 import { createRng, hashSeed } from '../agents/scripted/_random.js';
 
-/** What the generateTurn actor is asked to do. */
+/** What the turn runner is asked to do for one turn. */
 export interface TurnInput {
   turn: number;
   speaker: Participant;
   transcript: readonly TranscriptEntry[];
-  /** The run's turn generator, when given in the machine input rather than through machine.provide. */
-  generate?: TurnGenerator;
 }
 
 /** Generates one turn; aborting `signal` must end it promptly. */
@@ -45,8 +43,8 @@ export interface MachineInput {
   lastSpeakerId?: string;
   totals?: { inputTokens: number; outputTokens: number; costUsd: number };
   /**
-   * How turns are generated. Passing it here lets every run share one machine definition; building a
-   * machine per run with machine.provide costs more than a whole turn of a scripted agent.
+   * How turns are generated (required to run a turn). Passing it here lets every run share one machine
+   * definition; building a machine per run with machine.provide costs more than a whole turn of a scripted agent.
    */
   generate?: TurnGenerator;
 }
@@ -68,6 +66,8 @@ export interface MachineContext extends Omit<MachineInput, 'transcript' | 'turn'
   ending?: Ending;
   /** The run ends once this turn is complete (an attractor's stop action). */
   stopAtTurn?: number;
+  /** Who speaks in the turn under way (chosen on entering it). */
+  speaker?: Participant;
 }
 
 export type MachineEvent =
@@ -75,7 +75,58 @@ export type MachineEvent =
   | { type: 'RESUME'; by: string }
   | { type: 'STOP'; by: string; reason?: string; status?: RunStatus }
   | { type: 'INJECT'; by: string; text: string; as?: string; kind?: 'inject' | 'perturb' }
-  | { type: 'ATTRACTOR'; attractor: string; turn: number };
+  | { type: 'ATTRACTOR'; attractor: string; turn: number }
+  /** From the turn runner: a turn finished, or failed (including when it was aborted). */
+  | { type: 'TURN_DONE'; turn: number; output: TurnOutput }
+  | { type: 'TURN_FAILED'; turn: number; error: unknown };
+
+/** What the machine tells its turn runner. */
+export type RunnerEvent = { type: 'GENERATE'; input: TurnInput } | { type: 'ABORT'; turn: number };
+
+/**
+ * Runs the turns of one conversation for as long as it is running: starts a generation on GENERATE,
+ * reports it back as TURN_DONE or TURN_FAILED, and aborts it on ABORT or when the machine leaves `running`.
+ * One long-lived actor instead of an invoked promise per turn: creating an actor (and its abort signal)
+ * was most of the machine's cost per turn.
+ */
+export const turnRunner = fromCallback<RunnerEvent, { generate?: TurnGenerator }>(({ input, sendBack, receive }) => {
+  let inFlight: { turn: number; controller: AbortController } | undefined;
+  receive((event) => {
+    if (event.type === 'ABORT') {
+      if (inFlight?.turn === event.turn) {
+        const { controller } = inFlight;
+        inFlight = undefined;
+        controller.abort();
+      }
+      return;
+    }
+    const turn = event.input.turn;
+    const current = { turn, controller: new AbortController() };
+    inFlight = current;
+    const settle = (e: MachineEvent) => {
+      // A turn that was aborted reports nothing: the machine has already moved on.
+      if (inFlight !== current) return;
+      inFlight = undefined;
+      sendBack(e);
+    };
+    let generation: Promise<TurnOutput>;
+    try {
+      if (!input.generate) throw new Error('no turn generator: pass input.generate to the machine');
+      generation = input.generate(event.input, current.controller.signal);
+    } catch (error) {
+      generation = Promise.reject(error);
+    }
+    generation.then(
+      (output) => settle({ type: 'TURN_DONE', turn, output }),
+      (error) => settle({ type: 'TURN_FAILED', turn, error }),
+    );
+  });
+  return () => {
+    const controller = inFlight?.controller;
+    inFlight = undefined;
+    controller?.abort();
+  };
+});
 
 export type EmittedEvent = { type: 'log'; body: EventBody };
 
@@ -85,7 +136,7 @@ function speakerName(ctx: MachineContext, id: string): string {
 
 /**
  * The conversation: running (turn ↔ between) ⇄ paused, ending in completed, stopped, failed or interrupted.
- * It holds whole turns; tokens flow from the generateTurn actor straight to the event sink.
+ * It holds whole turns; tokens flow from the turn generator straight to the event sink.
  */
 export const conversationMachine = setup({
   types: {
@@ -94,27 +145,47 @@ export const conversationMachine = setup({
     events: {} as MachineEvent,
     emitted: {} as EmittedEvent,
   },
-  actors: {
-    generateTurn: fromPromise<TurnOutput, TurnInput>(({ input, signal }) => {
-      if (!input.generate) throw new Error('no turn generator: pass input.generate or machine.provide({ actors: { generateTurn } })');
-      return input.generate(input, signal);
-    }),
-  },
+  actors: { turnRunner },
   guards: {
+    /** The reply to the turn under way (not a late one from an aborted turn). */
+    isCurrentTurn: ({ context, event }) => (event as { turn?: number }).turn === context.turn + 1,
+    /** The reply to the turn under way, after which nothing stops the next turn from starting. */
+    nextTurnFollows: ({ context, event }) => {
+      const e = event as Extract<MachineEvent, { type: 'TURN_DONE' }>;
+      if (e.turn !== context.turn + 1) return false;
+      const next = { ...context, ...afterTurn(context, e.output) };
+      return !next.ending && !turnsDone(next) && !attractorStop(next) && !overBudget(next) && !next.pauseRequested;
+    },
     mustEnd: ({ context }) => context.ending !== undefined,
-    turnsDone: ({ context }) => context.turn >= context.maxTurns,
-    attractorStop: ({ context }) => context.stopAtTurn !== undefined && context.turn >= context.stopAtTurn,
-    overBudget: ({ context }) =>
-      (context.maxTokens !== undefined && context.totals.inputTokens + context.totals.outputTokens >= context.maxTokens) ||
-      (context.maxCostUsd !== undefined && context.totals.costUsd >= context.maxCostUsd),
+    turnsDone: ({ context }) => turnsDone(context),
+    attractorStop: ({ context }) => attractorStop(context),
+    overBudget: ({ context }) => overBudget(context),
     pauseRequested: ({ context }) => context.pauseRequested,
     endsCompleted: ({ context }) => context.ending?.status === 'completed',
     endsStopped: ({ context }) => context.ending?.status === 'stopped',
     endsInterrupted: ({ context }) => context.ending?.status === 'interrupted',
   },
   actions: {
+    logCompleted: emit(({ context, event }) => {
+      const out = (event as Extract<MachineEvent, { type: 'TURN_DONE' }>).output;
+      const body: EventBody = {
+        type: 'turn.completed',
+        turn: context.turn + 1,
+        agentId: context.speaker!.id,
+        text: out.text,
+        finishReason: out.finishReason,
+        usage: out.usage,
+        costUsd: out.costUsd,
+        latencyMs: out.latencyMs,
+        attempts: out.attempts,
+        ...(out.thinking ? { thinking: out.thinking } : {}),
+        ...(out.text.trim() === '' ? { empty: true } : {}),
+      };
+      return { type: 'log' as const, body };
+    }),
+    recordTurn: assign(({ context, event }) => afterTurn(context, (event as Extract<MachineEvent, { type: 'TURN_DONE' }>).output)),
     logIntervention: emit(({ context, event }) => {
-      const e = event as Exclude<MachineEvent, { type: 'ATTRACTOR' }>;
+      const e = event as Extract<MachineEvent, { type: 'PAUSE' | 'RESUME' | 'STOP' | 'INJECT' }>;
       const kind = e.type === 'INJECT' ? (e.kind ?? 'inject') : (e.type.toLowerCase() as 'pause' | 'resume' | 'stop');
       const body: EventBody = { type: 'intervention', turn: context.turn, kind, by: e.by };
       if (e.type === 'INJECT') Object.assign(body, { text: e.text, as: e.as ?? 'narrator' });
@@ -173,6 +244,7 @@ export const conversationMachine = setup({
   states: {
     running: {
       initial: 'between',
+      invoke: { id: 'turns', src: 'turnRunner', input: ({ context }) => (context.generate ? { generate: context.generate } : {}) },
       on: {
         PAUSE: { actions: [assign({ pauseRequested: true }), 'logIntervention'] },
         RESUME: { guard: 'pauseRequested', actions: [assign({ pauseRequested: false }), 'logIntervention'] },
@@ -190,63 +262,27 @@ export const conversationMachine = setup({
           ],
         },
         turn: {
-          entry: emit(({ context }) => {
-            const speaker = nextSpeaker(context.policy, context.participants, context.firstIndex, context.turn + 1, lastSpeaker(context), context.seed);
-            return { type: 'log' as const, body: { type: 'turn.started', turn: context.turn + 1, agentId: speaker.id } };
-          }),
-          invoke: {
-            src: 'generateTurn',
-            input: ({ context }) => ({
-              turn: context.turn + 1,
-              speaker: nextSpeaker(context.policy, context.participants, context.firstIndex, context.turn + 1, lastSpeaker(context), context.seed),
-              transcript: context.transcript,
-              ...(context.generate ? { generate: context.generate } : {}),
+          entry: [
+            assign({
+              speaker: ({ context }) => nextSpeaker(context.policy, context.participants, context.firstIndex, context.turn + 1, lastSpeaker(context), context.seed),
             }),
-            onDone: {
-              target: 'between',
-              actions: [
-                emit(({ context, event }) => {
-                  const speaker = nextSpeaker(context.policy, context.participants, context.firstIndex, context.turn + 1, lastSpeaker(context), context.seed);
-                  const out = event.output;
-                  const body: EventBody = {
-                    type: 'turn.completed',
-                    turn: context.turn + 1,
-                    agentId: speaker.id,
-                    text: out.text,
-                    finishReason: out.finishReason,
-                    usage: out.usage,
-                    costUsd: out.costUsd,
-                    latencyMs: out.latencyMs,
-                    attempts: out.attempts,
-                    ...(out.thinking ? { thinking: out.thinking } : {}),
-                    ...(out.text.trim() === '' ? { empty: true } : {}),
-                  };
-                  return { type: 'log' as const, body };
-                }),
-                assign(({ context, event }) => {
-                  const speaker = nextSpeaker(context.policy, context.participants, context.firstIndex, context.turn + 1, lastSpeaker(context), context.seed);
-                  const out = event.output;
-                  const turn = context.turn + 1;
-                  const empty = out.text.trim() === '';
-                  const streak = empty ? (context.emptyStreak[speaker.id] ?? 0) + 1 : 0;
-                  let ending = context.ending;
-                  if (!ending && context.endTokens.some((t) => out.text.includes(t))) ending = { status: 'completed', stopReason: 'end_token' };
-                  if (!ending && context.emptyTurns !== undefined && streak >= context.emptyTurns) ending = { status: 'completed', stopReason: 'empty_turns' };
-                  return {
-                    turn,
-                    transcript: [...context.transcript, { turn, speakerId: speaker.id, speaker: speaker.name, text: out.text, kind: 'turn' as const }],
-                    totals: {
-                      inputTokens: context.totals.inputTokens + out.usage.inputTokens,
-                      outputTokens: context.totals.outputTokens + out.usage.outputTokens,
-                      costUsd: context.totals.costUsd + out.costUsd,
-                    },
-                    emptyStreak: { ...context.emptyStreak, [speaker.id]: streak },
-                    ending,
-                  };
-                }),
-              ],
-            },
-            onError: {
+            emit(({ context }) => ({ type: 'log' as const, body: { type: 'turn.started', turn: context.turn + 1, agentId: context.speaker!.id } })),
+            sendTo('turns', ({ context }): RunnerEvent => ({
+              type: 'GENERATE',
+              input: { turn: context.turn + 1, speaker: context.speaker!, transcript: context.transcript },
+            })),
+          ],
+          // Leaving a turn before its reply (a stop) aborts it; after the reply this is a no-op.
+          exit: sendTo('turns', ({ context }): RunnerEvent => ({ type: 'ABORT', turn: context.turn + 1 })),
+          on: {
+            // The common case goes straight into the next turn: one transition per turn instead of two
+            // (through `between`), which matters when hundreds of runs share a thread.
+            TURN_DONE: [
+              { guard: 'nextTurnFollows', target: 'turn', reenter: true, actions: ['logCompleted', 'recordTurn'] },
+              { guard: 'isCurrentTurn', target: 'between', actions: ['logCompleted', 'recordTurn'] },
+            ],
+            TURN_FAILED: {
+              guard: 'isCurrentTurn',
               target: 'ending',
               actions: assign({
                 ending: ({ context, event }) => context.ending ?? { status: 'failed', stopReason: 'error', error: errorInfo(event.error) },
@@ -276,6 +312,49 @@ export const conversationMachine = setup({
     interrupted: { type: 'final' },
   },
 });
+
+/** The context after a finished turn: the counters, the transcript, and an ending if the turn calls for one. */
+function afterTurn(context: MachineContext, out: TurnOutput): Partial<MachineContext> {
+  const known = afterTurnCache.get(out);
+  if (known && known.context === context) return known.update;
+  const speaker = context.speaker!;
+  const turn = context.turn + 1;
+  const empty = out.text.trim() === '';
+  const streak = empty ? (context.emptyStreak[speaker.id] ?? 0) + 1 : 0;
+  let ending = context.ending;
+  if (!ending && context.endTokens.some((t) => out.text.includes(t))) ending = { status: 'completed', stopReason: 'end_token' };
+  if (!ending && context.emptyTurns !== undefined && streak >= context.emptyTurns) ending = { status: 'completed', stopReason: 'empty_turns' };
+  const update: Partial<MachineContext> = {
+    turn,
+    transcript: [...context.transcript, { turn, speakerId: speaker.id, speaker: speaker.name, text: out.text, kind: 'turn' as const }],
+    totals: {
+      inputTokens: context.totals.inputTokens + out.usage.inputTokens,
+      outputTokens: context.totals.outputTokens + out.usage.outputTokens,
+      costUsd: context.totals.costUsd + out.costUsd,
+    },
+    emptyStreak: context.emptyStreak[speaker.id] === streak ? context.emptyStreak : { ...context.emptyStreak, [speaker.id]: streak },
+    ending,
+  };
+  afterTurnCache.set(out, { context, update });
+  return update;
+}
+/** The guard and the action of one transition both need afterTurn: compute it once per turn. */
+const afterTurnCache = new WeakMap<TurnOutput, { context: MachineContext; update: Partial<MachineContext> }>();
+
+function turnsDone(context: MachineContext): boolean {
+  return context.turn >= context.maxTurns;
+}
+
+function attractorStop(context: MachineContext): boolean {
+  return context.stopAtTurn !== undefined && context.turn >= context.stopAtTurn;
+}
+
+function overBudget(context: MachineContext): boolean {
+  return (
+    (context.maxTokens !== undefined && context.totals.inputTokens + context.totals.outputTokens >= context.maxTokens) ||
+    (context.maxCostUsd !== undefined && context.totals.costUsd >= context.maxCostUsd)
+  );
+}
 
 function lastSpeaker(ctx: MachineContext): string | undefined {
   for (let i = ctx.transcript.length - 1; i >= 0; i--) if (ctx.transcript[i]!.kind === 'turn') return ctx.transcript[i]!.speakerId;

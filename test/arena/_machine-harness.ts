@@ -1,9 +1,9 @@
-import { createActor, fromPromise, waitFor, type Actor } from 'xstate';
+import { createActor, waitFor, type Actor } from 'xstate';
 import type { Participant } from '../../src/agents/agent.js';
 import { conversationMachine, type MachineInput, type TurnInput, type TurnOutput } from '../../src/arena/machine.js';
 import type { EventBody } from '../../src/runlog/events.js';
 
-/** One invocation of the generateTurn actor, held open until the test settles it. */
+/** One turn the machine asked for, held open until the test settles it. */
 export interface PendingTurn {
   input: TurnInput;
   signal: AbortSignal;
@@ -41,30 +41,26 @@ export function machineInput(overrides: Partial<MachineInput> = {}): MachineInpu
 }
 
 /**
- * The conversation machine with a generateTurn actor the test controls: each turn waits until the test
+ * The conversation machine with a turn generator the test controls: each turn waits until the test
  * resolves or rejects it (`manual`), or answers at once with `reply(input)` (`auto`).
  */
 export function startMachine(input: MachineInput, reply?: (turn: TurnInput) => TurnOutput | Promise<TurnOutput>) {
   const calls: PendingTurn[] = [];
   const waiting: ((p: PendingTurn) => void)[] = [];
   const events: EventBody[] = [];
-  const machine = conversationMachine.provide({
-    actors: {
-      generateTurn: fromPromise<TurnOutput, TurnInput>(({ input: turnInput, signal }) => {
-        if (reply) {
-          const p: PendingTurn = { input: turnInput, signal, resolve: () => {}, reject: () => {} };
-          calls.push(p);
-          return Promise.resolve(reply(turnInput));
-        }
-        return new Promise<TurnOutput>((resolve, reject) => {
-          const p: PendingTurn = { input: turnInput, signal, resolve, reject };
-          calls.push(p);
-          waiting.shift()?.(p);
-        });
-      }),
-    },
-  });
-  const actor = createActor(machine, { input });
+  const generate = (turnInput: TurnInput, signal: AbortSignal): Promise<TurnOutput> => {
+    if (reply) {
+      const p: PendingTurn = { input: turnInput, signal, resolve: () => {}, reject: () => {} };
+      calls.push(p);
+      return Promise.resolve(reply(turnInput));
+    }
+    return new Promise<TurnOutput>((resolve, reject) => {
+      const p: PendingTurn = { input: turnInput, signal, resolve, reject };
+      calls.push(p);
+      waiting.shift()?.(p);
+    });
+  };
+  const actor = createActor(conversationMachine, { input: { ...input, generate } });
   actor.on('log', (e) => events.push(e.body));
   actor.start();
   let taken = 0;
@@ -72,7 +68,7 @@ export function startMachine(input: MachineInput, reply?: (turn: TurnInput) => T
     actor,
     calls,
     events,
-    /** The next generateTurn invocation (already made, or the next one to come). */
+    /** The next turn asked for (already asked, or the next one to come). */
     nextTurn(): Promise<PendingTurn> {
       const i = taken++;
       if (i < calls.length) return Promise.resolve(calls[i]!);

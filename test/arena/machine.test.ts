@@ -80,6 +80,11 @@ describe('conversation machine', () => {
     expect(m.calls).toHaveLength(2);
     expect(m.ofType('turn.completed')).toHaveLength(1);
     expect(m.ofType('intervention')).toEqual([{ type: 'intervention', turn: 1, kind: 'stop', by: 'operator' }]);
+    // The aborted turn's reply, arriving late, changes nothing.
+    t2.resolve(output('too late'));
+    await settle();
+    expect(m.ofType('turn.completed')).toHaveLength(1);
+    expect(m.actor.getSnapshot().context.turn).toBe(1);
   });
 
   it('stop while paused ends the run without another turn', async () => {
@@ -196,6 +201,17 @@ describe('conversation machine', () => {
     const snap = await m.done();
     expect(snap.value).toBe('failed');
     expect(snap.context.ending).toEqual({ status: 'failed', stopReason: 'error', error: { name: 'Error', message: 'upstream overloaded', status: 529 } });
+    expect(snap.context.turn).toBe(1);
+  });
+
+  it('a generator that throws instead of returning a promise ends the run failed, not the process', async () => {
+    const m = startMachine(machineInput({ maxTurns: 5 }), (turn) => {
+      if (turn.turn === 2) throw new TypeError('bad agent');
+      return output('one');
+    });
+    const snap = await m.done();
+    expect(snap.value).toBe('failed');
+    expect(snap.context.ending?.error).toEqual({ name: 'TypeError', message: 'bad agent' });
     expect(snap.context.turn).toBe(1);
   });
 

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { createBatch, loadPlan, localExecutor, runBatch } from '../dist/batch/index.js';
 import { processPool } from '../dist/batch/process-pool.js';
 import { silentLogger } from '../dist/logger.js';
+import { lockRunDir } from '../dist/runlog/writer-lock.js';
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -25,22 +26,28 @@ function writePlan(dir, scenario, plan) {
   return join(dir, 'plan.yaml');
 }
 
+/** As `arena batch` runs a plan: the batch lock held, which covers every run folder in it. */
 async function timedBatch(planFile, runsDir, options = {}) {
   const loaded = await loadPlan(planFile);
   const { manifest, batchDir } = createBatch(loaded, runsDir);
-  if (options.processes > 1) {
-    const pool = await processPool({ batchId: manifest.batchId, batchDir, processes: options.processes, env: options.env ?? {}, logLevel: 'silent', analysis: Boolean(options.observersFor) });
+  const unlock = lockRunDir(batchDir, join(batchDir, 'batch.json'), 'batch');
+  try {
+    if (options.processes > 1) {
+      const pool = await processPool({ batchId: manifest.batchId, batchDir, processes: options.processes, env: options.env ?? {}, logLevel: 'silent', analysis: Boolean(options.observersFor), batchLocked: true });
+      const t0 = performance.now();
+      const summary = await runBatch(manifest, batchDir, { executor: pool });
+      const seconds = (performance.now() - t0) / 1000;
+      await pool.close();
+      return { summary, seconds };
+    }
+    const executor = localExecutor({ batchId: manifest.batchId, batchDir, env: options.env ?? {}, logger: silentLogger(), batchLocked: true, ...(options.observersFor ? { observersFor: options.observersFor } : {}) });
     const t0 = performance.now();
-    const summary = await runBatch(manifest, batchDir, { executor: pool });
+    const summary = await runBatch(manifest, batchDir, { executor });
     const seconds = (performance.now() - t0) / 1000;
-    await pool.close();
     return { summary, seconds };
+  } finally {
+    unlock();
   }
-  const executor = localExecutor({ batchId: manifest.batchId, batchDir, env: options.env ?? {}, logger: silentLogger(), ...(options.observersFor ? { observersFor: options.observersFor } : {}) });
-  const t0 = performance.now();
-  const summary = await runBatch(manifest, batchDir, { executor });
-  const seconds = (performance.now() - t0) / 1000;
-  return { summary, seconds };
 }
 
 /** An OpenAI-style streaming server in a child process (so it does not share the batch's event loop). */

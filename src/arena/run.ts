@@ -9,7 +9,7 @@ import type { ArenaEvent, RunStatus } from '../runlog/events.js';
 import { RunLogWriter } from '../runlog/writer.js';
 import type { RunState } from '../runlog/resume.js';
 import { silentLogger } from '../logger.js';
-import { RunLogError } from '../errors.js';
+import { RunLogError, describeError } from '../errors.js';
 import { EventBus } from './event-bus.js';
 import { generateTurn, type AgentSlot } from './generate-turn.js';
 import { conversationMachine, type MachineEvent, type TurnInput } from './machine.js';
@@ -50,6 +50,11 @@ export interface StartRunOptions {
     /** File size when the log was read: the resume is refused if another process appended since. */
     totalBytes?: number;
   };
+  /**
+   * Lock the run folder against other writers (default). A batch passes false: the batch lock its driving
+   * process holds covers every run folder in it, and a lock file per run was a third of a run's start-up.
+   */
+  lockRunDir?: boolean;
   /** Extra fields for run.started (e.g. a batch's matrix cell). */
   meta?: Record<string, unknown>;
 }
@@ -122,18 +127,22 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   const participants: Participant[] = scenario.agents.map((a) => ({ id: a.id, name: a.name ?? a.id }));
   const firstIndex = Math.max(0, scenario.first ? participants.findIndex((p) => p.id === scenario.first) : 0);
 
-  // The log is open before anything happens, so nothing the run does is held only in memory. It is opened
-  // off the main thread: starting hundreds of runs at once then does not stall the ones already running.
+  // A resumed run's log is checked, cut and locked before anything happens. A new run's log is opened in
+  // the background while its first turn starts (its events wait in memory until then, a few milliseconds):
+  // with hundreds of runs starting at once, waiting for the disk was most of their start-up.
   let writer: RunLogWriter;
-  try {
-    writer = await RunLogWriter.openAsync(
-      runDir,
-      resume ? { validBytes: resume.validBytes, ...(resume.totalBytes !== undefined ? { expectedBytes: resume.totalBytes } : {}) } : {},
-    );
-  } catch (err) {
-    if (err instanceof RunLogError) throw err;
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new RunLogError(join(runDir, 'events.jsonl'), 0, `cannot write the run log (${code})`, { cause: err });
+  if (resume) {
+    try {
+      writer = await RunLogWriter.openAsync(runDir, {
+        validBytes: resume.validBytes,
+        ...(resume.totalBytes !== undefined ? { expectedBytes: resume.totalBytes } : {}),
+        lock: options.lockRunDir !== false,
+      });
+    } catch (err) {
+      throw logWriteError(err, runDir);
+    }
+  } else {
+    writer = RunLogWriter.openInBackground(runDir, { lock: options.lockRunDir !== false });
   }
   const bus = new EventBus(runId, writer, { now, persistDeltas: options.persistDeltas ?? false,
     lastSeq: resume?.state.lastSeq ?? 0,
@@ -214,6 +223,16 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   };
   const control: RunControl = { runId, publish: (body) => bus.publish(body), send };
 
+  // A new run whose log cannot be opened stops at once (aborting its first turn); `done` rejects with why.
+  let started = false;
+  let logFailed = false;
+  const stopUnwritable = () => send({ type: 'stop', by: 'arena', reason: 'log_unwritable' });
+  writer.ready().catch((err: unknown) => {
+    logger.error({ err: describeError(err) }, 'cannot write the run log; stopping the run');
+    logFailed = true;
+    if (started) stopUnwritable();
+  });
+
   const observers = options.observers ?? [];
   actor.on('log', (e) => bus.publish(e.body));
 
@@ -265,7 +284,9 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
           });
           bus.close();
           await Promise.allSettled(agents.map((a) => a.close?.()));
-          await writer.closed();
+          await writer.closed().catch((err: unknown) => {
+            throw logWriteError(err, runDir);
+          });
           logger.info({ status: ending.status, stopReason: ending.stopReason, turns: ctx.turn }, 'run finished');
           resolveDone({ runId, runDir, status: ending.status, stopReason: ending.stopReason, turns: ctx.turn });
         })().catch(rejectDone);
@@ -282,6 +303,8 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   };
 
   actor.start();
+  started = true;
+  if (logFailed) stopUnwritable();
   return {
     runId,
     runDir,
@@ -292,6 +315,13 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     send,
     done,
   };
+}
+
+/** Why a run log could not be written, as the error the CLI reports (exit 2 with the file named). */
+function logWriteError(err: unknown, runDir: string): RunLogError {
+  if (err instanceof RunLogError) return err;
+  const code = (err as NodeJS.ErrnoException).code ?? String(err);
+  return new RunLogError(join(runDir, 'events.jsonl'), 0, `cannot write the run log (${code})`, { cause: err });
 }
 
 /** Run a scenario to its end. */

@@ -5,10 +5,10 @@ import { defaultExtras } from '../cli/_extras.js';
 
 /**
  * A child process of a batch's process pool (`arena batch --processes N`): runs the planned runs its
- * parent sends, reporting turns and outcomes over IPC. Arguments: batchId, batchDir, log level, and
- * `analysis` or `no-analysis`.
+ * parent sends, reporting turns and outcomes over IPC. Arguments: batchId, batchDir, log level,
+ * `analysis` or `no-analysis`, and `batch-locked` (the parent holds the batch lock) or `run-locks`.
  */
-const [batchId, batchDir, level, analysis] = process.argv.slice(2);
+const [batchId, batchDir, level, analysis, locks] = process.argv.slice(2);
 if (!batchId || !batchDir || !process.send) {
   process.stderr.write('arena batch child: start me through the process pool\n');
   process.exit(2);
@@ -42,6 +42,7 @@ process.on('message', (raw) => {
     logger,
     signal: abort.signal,
     ...(extras.observers ? { observersFor: extras.observers } : {}),
+    ...(locks === 'batch-locked' ? { batchLocked: true } : {}),
     onTurn: (costUsd) => {
       const u = unreported.get(msg.id) ?? [0, 0];
       unreported.set(msg.id, [u[0] + 1, u[1] + costUsd]);

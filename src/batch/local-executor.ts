@@ -12,6 +12,8 @@ export function localExecutor(options: {
   logger: Logger;
   agentsFor?: (run: ManifestRun) => Agent[] | undefined;
   observersFor?: RunCellDeps['observersFor'];
+  /** The caller holds the batch lock (see RunCellDeps.batchLocked). */
+  batchLocked?: boolean;
 }): Executor {
   return {
     execute: (run, ctx) =>
@@ -25,6 +27,7 @@ export function localExecutor(options: {
         onPriorCost: ctx.onPriorCost,
         ...(options.agentsFor ? { agentsFor: options.agentsFor } : {}),
         ...(options.observersFor ? { observersFor: options.observersFor } : {}),
+        ...(options.batchLocked ? { batchLocked: true } : {}),
       }),
   };
 }

@@ -55,6 +55,8 @@ export async function processPool(options: {
   logLevel?: string;
   /** Live analysis in each run, as `arena run` has it (default true). */
   analysis?: boolean;
+  /** The caller holds the batch lock, which covers the children's run folders (see RunCellDeps.batchLocked). */
+  batchLocked?: boolean;
 }): Promise<Executor & { close(): Promise<void> }> {
   const pending = new Map<number, Pending>();
   let nextId = 1;
@@ -77,7 +79,7 @@ export async function processPool(options: {
 
   const start = (): Promise<void> =>
     new Promise((resolve, reject) => {
-      const proc = fork(CHILD, [options.batchId, options.batchDir, options.logLevel ?? 'info', options.analysis === false ? 'no-analysis' : 'analysis'], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const proc = fork(CHILD, [options.batchId, options.batchDir, options.logLevel ?? 'info', options.analysis === false ? 'no-analysis' : 'analysis', options.batchLocked ? 'batch-locked' : 'run-locks'], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const slot: Slot = { proc, inflight: new Set(), alive: true };
       slots.push(slot);
       proc.on('message', (raw) => {

@@ -59,7 +59,7 @@ export async function runBatch(manifest: Manifest, batchDir: string, options: Ru
   for (const run of manifest.runs) {
     const runDir = join(batchDir, run.runId);
     // A log that cannot be continued (turns missing or repeated) is reported as a failed run, not retried.
-    const found = options.inspectLocal === false ? { kind: 'new' as const } : await inspectRun(runDir).catch((err: unknown) => ({ kind: 'broken' as const, err }));
+    const found = options.inspectLocal === false ? { kind: 'new' as const, logExists: false } : await inspectRun(runDir).catch((err: unknown) => ({ kind: 'broken' as const, err }));
     if (found.kind === 'finished') finished.push(found.outcome);
     else if (found.kind === 'broken') {
       finished.push({ runId: run.runId, runDir, status: 'failed', stopReason: 'unreadable_log', turns: 0, costUsd: 0, resumed: false, error: found.err instanceof Error ? found.err.message : String(found.err) });

@@ -13,7 +13,8 @@ import type { RunOutcome } from './outcome.js';
 
 /** Where a planned run stands according to its folder. */
 export type CellState =
-  | { kind: 'new' }
+  /** No run yet; `logExists` when a log without run.started is there (killed before its first write). */
+  | { kind: 'new'; logExists: boolean }
   | { kind: 'finished'; outcome: RunOutcome }
   | { kind: 'resumable'; state: RunState; log: RunLogContents };
 
@@ -23,9 +24,9 @@ export type CellState =
  */
 export async function inspectRun(runDir: string): Promise<CellState> {
   const file = join(runDir, EVENTS_FILE);
-  if (!existsSync(file)) return { kind: 'new' };
+  if (!existsSync(file)) return { kind: 'new', logExists: false };
   const log = await readRunLog(file);
-  if (!log.events.some((e) => e.type === 'run.started')) return { kind: 'new' };
+  if (!log.events.some((e) => e.type === 'run.started')) return { kind: 'new', logExists: true };
   const state = runState(log.events, file);
   const f = state.finished;
   if (f && f.status !== 'interrupted') {
@@ -51,6 +52,11 @@ export interface RunCellDeps {
   onEvent?: (event: ArenaEvent) => void;
   /** Live observers for each run (analysis), built per run as `arena run` builds them. */
   observersFor?: (scenario: Scenario, logger: Logger) => Promise<RunObserver[]>;
+  /**
+   * The caller holds the batch's lock (`arena batch` and its process pool): run folders then need no lock
+   * of their own. Queue workers leave this unset, so each run folder they write is locked.
+   */
+  batchLocked?: boolean;
   /** Agents to use instead of the scenario's (embedding, tests). */
   agentsFor?: (run: ManifestRun) => Agent[] | undefined;
 }
@@ -63,7 +69,7 @@ export async function runCell(run: ManifestRun, deps: RunCellDeps): Promise<RunO
   const runDir = join(deps.batchDir, run.runId);
   const found = await inspectRun(runDir);
   if (found.kind === 'finished') return found.outcome;
-  if (found.kind === 'new') rmSync(join(runDir, EVENTS_FILE), { force: true });
+  if (found.kind === 'new' && found.logExists) rmSync(join(runDir, EVENTS_FILE), { force: true });
   const scenario = runScenarioOf(run);
   const resume = found.kind === 'resumable' ? found : undefined;
   const prior = resume?.state.totals.costUsd ?? 0;
@@ -89,6 +95,7 @@ export async function runCell(run: ManifestRun, deps: RunCellDeps): Promise<RunO
     ...(observers ? { observers } : {}),
     ...(agents ? { agents } : {}),
     meta: runMeta(deps.batchId, run.cell),
+    ...(deps.batchLocked ? { lockRunDir: false } : {}),
     ...(resume
       ? { resume: { state: resume.state, validBytes: resume.log.validBytes, truncatedTail: resume.log.truncatedTail, history: resume.log.events, totalBytes: resume.log.totalBytes } }
       : {}),

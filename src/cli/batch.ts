@@ -90,10 +90,10 @@ async function executeLocked(manifest: Manifest, batchDir: string, values: Value
   const { processes } = numericFlags(values);
   const pooled =
     !queueUrl && processes !== undefined && processes > 1
-      ? await (await import('../batch/process-pool.js')).processPool({ batchId: manifest.batchId, batchDir, processes, env: io.env, logLevel: logLevel(values['log-level'], '--log-level') ?? logLevel(io.env.ARENA_LOG_LEVEL, 'ARENA_LOG_LEVEL') ?? 'info' })
+      ? await (await import('../batch/process-pool.js')).processPool({ batchId: manifest.batchId, batchDir, processes, env: io.env, batchLocked: true, logLevel: logLevel(values['log-level'], '--log-level') ?? logLevel(io.env.ARENA_LOG_LEVEL, 'ARENA_LOG_LEVEL') ?? 'info' })
       : undefined;
   const remote = queueUrl ? await queueExecutor(queueUrl, manifest, log.logger) : pooled;
-  const executor = remote ?? localExecutor({ batchId: manifest.batchId, batchDir, env: io.env, logger: log.logger, ...observersOf() });
+  const executor = remote ?? localExecutor({ batchId: manifest.batchId, batchDir, env: io.env, logger: log.logger, batchLocked: true, ...observersOf() });
   const progress = values.quiet ? undefined : new ProgressLine(io.stderr, Boolean((io.stderr as NodeJS.WriteStream).isTTY));
   const abort = new AbortController();
   let interrupts = 0;

@@ -1,4 +1,5 @@
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { RunLogError } from '../errors.js';
@@ -20,9 +21,9 @@ function alive(pid: number): boolean {
   }
 }
 
-function readOwner(path: string): LockOwner | undefined {
+function parseOwner(text: string): LockOwner | undefined {
   try {
-    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    const value: unknown = JSON.parse(text);
     if (value && typeof value === 'object' && typeof (value as LockOwner).pid === 'number' && typeof (value as LockOwner).host === 'string') {
       return { pid: (value as LockOwner).pid, host: (value as LockOwner).host };
     }
@@ -30,6 +31,34 @@ function readOwner(path: string): LockOwner | undefined {
     // Unreadable or half-written: treat as stale.
   }
   return undefined;
+}
+
+function readOwner(path: string): LockOwner | undefined {
+  try {
+    return parseOwner(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+async function readOwnerAsync(path: string): Promise<LockOwner | undefined> {
+  try {
+    return parseOwner(await readFile(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const HOST = hostname();
+
+function held(owner: LockOwner | undefined, what: string, path: string, logFile: string): void {
+  if (owner && owner.host === HOST && alive(owner.pid)) {
+    throw new RunLogError(
+      logFile,
+      0,
+      `this ${what} is being written by process ${owner.pid}${owner.pid === process.pid ? ' (this one)' : ''}; if that process is gone, delete ${path}`,
+    );
+  }
 }
 
 /**
@@ -40,30 +69,39 @@ function readOwner(path: string): LockOwner | undefined {
  */
 export function lockRunDir(runDir: string, logFile: string, what: 'run' | 'batch' = 'run'): () => void {
   const path = join(runDir, LOCK_FILE);
-  const me: LockOwner = { pid: process.pid, host: hostname() };
-  const text = JSON.stringify({ ...me, since: new Date().toISOString() });
+  const text = JSON.stringify({ pid: process.pid, host: HOST, since: new Date().toISOString() });
   try {
     writeFileSync(path, text, { flag: 'wx' });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const owner = readOwner(path);
-    if (owner && owner.host === me.host && alive(owner.pid)) {
-      throw new RunLogError(
-        logFile,
-        0,
-        `this ${what} is being written by process ${owner.pid}${owner.pid === process.pid ? ' (this one)' : ''}; if that process is gone, delete ${path}`,
-      );
-    }
+    held(readOwner(path), what, path, logFile);
     writeFileSync(path, text);
   }
   return () => {
     const owner = readOwner(path);
-    if (owner && owner.pid === me.pid && owner.host === me.host) {
+    if (owner && owner.pid === process.pid && owner.host === HOST) {
       try {
         unlinkSync(path);
       } catch {
         // Already gone: nothing to release.
       }
     }
+  };
+}
+
+/** `lockRunDir` off the main thread: for starting many runs at once. Resolves to the async release. */
+export async function lockRunDirAsync(runDir: string, logFile: string): Promise<() => Promise<void>> {
+  const path = join(runDir, LOCK_FILE);
+  const text = JSON.stringify({ pid: process.pid, host: HOST, since: new Date().toISOString() });
+  try {
+    await writeFile(path, text, { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    held(await readOwnerAsync(path), 'run', path, logFile);
+    await writeFile(path, text);
+  }
+  return async () => {
+    const owner = await readOwnerAsync(path);
+    if (owner && owner.pid === process.pid && owner.host === HOST) await unlink(path).catch(() => {});
   };
 }

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startRun, runScenario } from '../../src/arena/run.js';
@@ -50,6 +51,25 @@ describe('startRun', () => {
       [4, 'b', 'beta three four'],
     ]);
     expect(events.at(-1)).toMatchObject({ type: 'run.finished', status: 'completed', stopReason: 'max_turns', turns: 4, totals: { outputTokens: 12, failedAttempts: 0 } });
+  });
+
+  it('a run whose log cannot be written stops at once, aborting its turn, and done says why', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a-file'), 'not a folder');
+    const gate = gatedSleep();
+    const handle = await startRun({
+      scenario: scriptScenario({ limits: { maxTurns: 50 } }, { chunkDelayMs: 5, chunkWords: 1 }),
+      scenarioDir: dir,
+      runsDir: join(dir, 'a-file'),
+      sleep: gate.sleep,
+    });
+    const seen: ArenaEvent[] = [];
+    handle.subscribe((e) => seen.push(e), { deltas: false });
+    // The first turn is under way (waiting in a sleep) when the log fails to open: nothing releases it.
+    await expect(handle.done).rejects.toThrow(/events\.jsonl: cannot write the run log \(ENOTDIR\)/);
+    expect(seen.filter((e) => e.type === 'turn.completed')).toEqual([]);
+    expect(seen.find((e) => e.type === 'turn.failed')).toMatchObject({ turn: 1, error: { name: 'AbortedError' } });
+    expect(seen.at(-1)).toMatchObject({ type: 'run.finished', status: 'stopped', stopReason: 'log_unwritable' });
   });
 
   it('streams deltas to live subscribers that join to each turn, and keeps them out of the log', async () => {

@@ -48,6 +48,27 @@ describe('arena batch (command line)', () => {
     expect(existsSync(join(batchDir!, 'writer.lock'))).toBe(false);
   });
 
+  it('refuses to resume one run of a batch while the batch is being run (the batch lock covers its runs)', async () => {
+    const { dir } = writeBatchFixture('scenarios: [chat.yaml]\nrepetitions: 1\n');
+    const r = await arena(['batch', 'plan.yaml', '--runs-dir', 'out', '--json'], dir);
+    expect(r.code).toBe(0);
+    const { batchDir } = JSON.parse(r.out.trim()) as { batchDir: string };
+    const { readdirSync, statSync } = await import('node:fs');
+    const runDir = readdirSync(batchDir).map((n) => join(batchDir, n)).find((p) => statSync(p).isDirectory())!;
+    const { lockRunDir } = await import('../../src/runlog/writer-lock.js');
+    const unlock = lockRunDir(batchDir, join(batchDir, 'batch.json'), 'batch');
+    try {
+      const refused = await arena(['resume', runDir, '--max-turns', '9'], dir);
+      expect(refused.code).toBe(2);
+      expect(refused.err).toMatch(/this batch is being written by process \d+ \(this one\)/);
+    } finally {
+      unlock();
+    }
+    const extended = await arena(['resume', runDir, '--max-turns', '9', '--no-view'], dir);
+    expect(extended.err).not.toMatch(/being written/);
+    expect(extended.code).toBe(0);
+  });
+
   it('reports a bad plan as one line with file:line:col and exit code 2', async () => {
     const { dir } = writeBatchFixture('scenarios: [chat.yaml]\nrepetitions: -1\n');
     const r = await arena(['batch', 'plan.yaml'], dir);

@@ -165,6 +165,55 @@ describe('run log gaps and writers', () => {
     second.close();
   });
 
+  it('a writer opened in the background takes appends at once and writes them in order once open', async () => {
+    const dir = tempDir();
+    const w = RunLogWriter.openInBackground(join(dir, 'run'));
+    for (const e of EVENTS.slice(0, 3)) w.append(e);
+    w.flush();
+    // Nothing is on disk until the code that started the run yields.
+    expect(existsSync(join(dir, 'run', EVENTS_FILE))).toBe(false);
+    await w.ready();
+    expect(existsSync(join(dir, 'run', 'writer.lock'))).toBe(true);
+    for (const e of EVENTS.slice(3)) w.append(e, true);
+    w.close();
+    await w.closed();
+    const log = await readRunLog(join(dir, 'run', EVENTS_FILE));
+    expect(log.events).toEqual(EVENTS);
+    expect(existsSync(join(dir, 'run', 'writer.lock'))).toBe(false);
+  });
+
+  it('a background writer closed before its file opened still writes everything', async () => {
+    const dir = tempDir();
+    const w = RunLogWriter.openInBackground(join(dir, 'run'));
+    for (const e of EVENTS) w.append(e);
+    w.close();
+    await w.closed();
+    expect((await readRunLog(join(dir, 'run', EVENTS_FILE))).events).toEqual(EVENTS);
+  });
+
+  it('a background writer that cannot open says why in ready() and closed(), and writes nothing', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'not-a-folder'), 'x');
+    const w = RunLogWriter.openInBackground(join(dir, 'not-a-folder', 'run'));
+    w.append(EVENTS[0]!);
+    await expect(w.ready()).rejects.toMatchObject({ code: 'ENOTDIR' });
+    w.close();
+    await expect(w.closed()).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
+
+  it('a background writer respects a live lock, and a batch may open its runs without one', async () => {
+    const dir = tempDir();
+    const first = RunLogWriter.open(dir);
+    const second = RunLogWriter.openInBackground(dir);
+    await expect(second.ready()).rejects.toThrow(/being written by process \d+ \(this one\)/);
+    first.close();
+    const unlocked = RunLogWriter.openInBackground(join(dir, 'other'), { lock: false });
+    await unlocked.ready();
+    expect(existsSync(join(dir, 'other', 'writer.lock'))).toBe(false);
+    unlocked.close();
+    await unlocked.closed();
+  });
+
   it('takes over the lock of a process that is gone', async () => {
     const dir = tempDir();
     mkdirSync(dir, { recursive: true });

@@ -60,7 +60,9 @@ export class CompressionEstimator {
   private readonly prev = new Int32Array(WINDOW);
   private readonly litLen = new Uint32Array(286);
   private readonly dist = new Uint32Array(30);
-  private readonly used: number[] = [];
+  /** The symbols seen in this call, so counting, costing and clearing touch only those. */
+  private readonly usedLitLen: number[] = [];
+  private readonly usedDist: number[] = [];
   /** Absolute position of byte 0 of the current input: earlier positions belong to earlier calls. */
   private offset = 1;
 
@@ -84,7 +86,7 @@ export class CompressionEstimator {
   }
 
   private estimateBits(n: number): number {
-    const { bytes, head, prev, litLen, dist, used } = this;
+    const { bytes, head, prev, litLen, dist, usedLitLen, usedDist } = this;
     // Keep stamps well inside int32: when the running offset grows large, forget every old position.
     if (this.offset > 0x3fffffff - n) {
       head.fill(0);
@@ -93,14 +95,15 @@ export class CompressionEstimator {
     }
     const base = this.offset;
     this.offset += n + WINDOW;
-    litLen.fill(0);
-    dist.fill(0);
     let extraBits = 0;
+    const countLitLen = (s: number) => {
+      if (litLen[s]!++ === 0) usedLitLen.push(s);
+    };
 
     const insert = (i: number): number => {
       const h = Math.imul((bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!, 0x9e3779b1) >>> (32 - HASH_BITS);
       const candidate = head[h]!;
-      prev[(base + i) % WINDOW] = candidate;
+      prev[(base + i) & (WINDOW - 1)] = candidate;
       head[h] = base + i + 1;
       return candidate;
     };
@@ -125,53 +128,52 @@ export class CompressionEstimator {
               if (len === maxLen) break;
             }
           }
-          candidate = prev[(candidate - 1) % WINDOW]!;
+          candidate = prev[(candidate - 1) & (WINDOW - 1)]!;
         }
       }
       if (bestLen >= MIN_MATCH) {
         const lb = LENGTH_BIN[bestLen]!;
         const db = DIST_BIN[bestDist]!;
-        litLen[257 + lb]!++;
-        dist[db]!++;
+        countLitLen(257 + lb);
+        if (dist[db]!++ === 0) usedDist.push(db);
         extraBits += LENGTH_EXTRA[lb]! + DIST_EXTRA[db]!;
         // Index the bytes the match covers, so later repeats can point into it.
         for (let k = 1; k < bestLen && i + k + MIN_MATCH <= n; k++) insert(i + k);
         i += bestLen;
       } else {
-        litLen[bytes[i]!]!++;
+        countLitLen(bytes[i]!);
         i++;
       }
     }
-    litLen[256]!++;
+    countLitLen(256);
 
-    used.length = 0;
-    const coded = entropyBits(litLen, used) + entropyBits(dist, used) + extraBits;
-    const dynamic = HEADER_BITS + HEADER_BITS_PER_SYMBOL * used.length + coded;
-    return Math.min(dynamic, fixedCodeBits(litLen, dist) + extraBits);
+    const coded = entropyBits(litLen, usedLitLen) + entropyBits(dist, usedDist) + extraBits;
+    const dynamic = HEADER_BITS + HEADER_BITS_PER_SYMBOL * (usedLitLen.length + usedDist.length) + coded;
+    const bits = Math.min(dynamic, fixedCodeBits(litLen, usedLitLen, dist, usedDist) + extraBits);
+    for (const s of usedLitLen) litLen[s] = 0;
+    for (const s of usedDist) dist[s] = 0;
+    usedLitLen.length = 0;
+    usedDist.length = 0;
+    return bits;
   }
 }
 
 /** Bits under deflate's fixed code: 3 header bits, literal/length codes of 7–9 bits, 5-bit distances. */
-function fixedCodeBits(litLen: Uint32Array, dist: Uint32Array): number {
+function fixedCodeBits(litLen: Uint32Array, usedLitLen: readonly number[], dist: Uint32Array, usedDist: readonly number[]): number {
   let bits = 3;
-  for (let s = 0; s < litLen.length; s++) {
-    const c = litLen[s]!;
-    if (c > 0) bits += c * (s < 144 ? 8 : s < 256 ? 9 : s < 280 ? 7 : 8);
-  }
-  for (let s = 0; s < dist.length; s++) bits += dist[s]! * 5;
+  for (const s of usedLitLen) bits += litLen[s]! * (s < 144 ? 8 : s < 256 ? 9 : s < 280 ? 7 : 8);
+  for (const s of usedDist) bits += dist[s]! * 5;
   return bits;
 }
 
-/** Σ count × log2(total / count) over the alphabet; pushes each used symbol to `used`. */
-function entropyBits(counts: Uint32Array, used: number[]): number {
+/** Σ count × log2(total / count) over the symbols used. */
+function entropyBits(counts: Uint32Array, used: readonly number[]): number {
   let total = 0;
-  for (let s = 0; s < counts.length; s++) total += counts[s]!;
+  for (const s of used) total += counts[s]!;
   if (total === 0) return 0;
   let bits = 0;
-  for (let s = 0; s < counts.length; s++) {
+  for (const s of used) {
     const c = counts[s]!;
-    if (c === 0) continue;
-    used.push(s);
     // A symbol costs at least one bit, as in any prefix code.
     bits += c * Math.max(1, Math.log2(total / c));
   }

@@ -19,6 +19,7 @@ export const realSleep: Sleep = (ms, signal) =>
 
 /** Split text into chunks of `words` words, keeping the whitespace so the chunks join back exactly. */
 export function chunkText(text: string, words: number): string[] {
+  if (words === Infinity) return text === '' ? [] : [text];
   const tokens = text.match(/\s*\S+/gu) ?? [];
   const trailing = text.slice(tokens.join('').length);
   const chunks: string[] = [];

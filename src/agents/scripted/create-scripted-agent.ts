@@ -62,7 +62,9 @@ export async function createScriptedAgent(spec: ScriptedSpec, deps: AgentDeps): 
   const generate = await buildGenerator(spec, deps);
   const openings = spec.opening === undefined ? 0 : Array.isArray(spec.opening) ? spec.opening.length : 1;
   const delayMs = spec.generator.chunkDelayMs ?? 0;
-  const words = spec.generator.chunkWords ?? 2;
+  // Without a delay the chunks would all arrive in the same instant: stream the turn as one, which spares
+  // an instant agent a dozen async steps per turn. With a delay, two words a chunk unless told otherwise.
+  const words = spec.generator.chunkWords ?? (delayMs > 0 ? 2 : Infinity);
   const sleep = deps.sleep ?? realSleep;
   return {
     id: spec.id,

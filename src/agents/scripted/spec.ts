@@ -4,7 +4,7 @@ import { z } from 'zod';
 const streaming = {
   /** Milliseconds between streamed chunks (a model-like pace); 0 streams as fast as possible. */
   chunkDelayMs: z.number().nonnegative().optional(),
-  /** Words per streamed chunk. */
+  /** Words per streamed chunk: default 2 with a delay, the whole turn in one chunk without. */
   chunkWords: z.number().int().positive().optional(),
 };
 

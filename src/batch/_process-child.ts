@@ -1,14 +1,18 @@
 import { openBatchLog } from './_batch-log.js';
 import { ToChildSchema, type FromChild } from './_process-protocol.js';
 import { runCell } from './run-cell.js';
+import { readManifest } from './manifest.js';
+import { shareRateLimits } from './process-pool.js';
 import { defaultExtras } from '../cli/_extras.js';
 
 /**
  * A child process of a batch's process pool (`arena batch --processes N`): runs the planned runs its
  * parent sends, reporting turns and outcomes over IPC. Arguments: batchId, batchDir, log level,
- * `analysis` or `no-analysis`, and `batch-locked` (the parent holds the batch lock) or `run-locks`.
+ * `analysis` or `no-analysis`, `batch-locked` (the parent holds the batch lock) or `run-locks`, and the
+ * number of processes in the pool (each takes that share of every rate limit). Runs come by runId and are
+ * looked up in the batch manifest, read once here.
  */
-const [batchId, batchDir, level, analysis, locks] = process.argv.slice(2);
+const [batchId, batchDir, level, analysis, locks, processes] = process.argv.slice(2);
 if (!batchId || !batchDir || !process.send) {
   process.stderr.write('arena batch child: start me through the process pool\n');
   process.exit(2);
@@ -17,6 +21,8 @@ const log = openBatchLog(batchDir, level ?? 'info');
 const logger = log.logger.child({ pid: process.pid });
 const extras = analysis === 'no-analysis' ? {} : defaultExtras();
 const running = new Map<number, AbortController>();
+const planned = new Map(readManifest(batchDir).runs.map((r) => [r.runId, r]));
+const share = Math.max(1, Number(processes) || 1);
 const send = (m: FromChild) => process.send?.(m);
 
 // Turns are reported in batches: one IPC message per turn would cost more than the turn itself.
@@ -33,9 +39,11 @@ process.on('message', (raw) => {
   if (!parsed.success) return logger.error({ problem: parsed.error.issues[0]?.message }, 'bad message from the batch');
   const msg = parsed.data;
   if (msg.type === 'stop') return running.get(msg.id)?.abort();
+  const run = planned.get(msg.runId);
+  if (!run) return send({ type: 'error', id: msg.id, message: `run ${msg.runId} is not in the batch manifest of ${batchDir}` });
   const abort = new AbortController();
   running.set(msg.id, abort);
-  runCell(msg.run, {
+  runCell(shareRateLimits(run, share), {
     batchId,
     batchDir,
     env: process.env,

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { RunStatusSchema } from '../runlog/events.js';
-import { ManifestRunSchema } from './manifest.js';
 
 /** Parent → child process of a process pool. */
 export const ToChildSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('run'), id: z.number().int(), run: ManifestRunSchema }),
+  /** A run of the batch manifest, by runId: the child read the manifest once (the message stays small). */
+  z.object({ type: z.literal('run'), id: z.number().int(), runId: z.string() }),
   z.object({ type: z.literal('stop'), id: z.number().int() }),
 ]);
 export type ToChild = z.infer<typeof ToChildSchema>;

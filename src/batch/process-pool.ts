@@ -11,6 +11,8 @@ import type { ExecuteContext, Executor } from './scheduler.js';
  */
 export function shareRateLimits(run: ManifestRun, processes: number): ManifestRun {
   if (processes <= 1) return run;
+  const raw = run.scenario.agents;
+  if (Array.isArray(raw) && !raw.some((a) => a && typeof a === 'object' && 'rateLimit' in a)) return run;
   const scenario = runScenarioOf(run);
   const share = (x: number | undefined) => (x === undefined ? undefined : Math.max(1, Math.floor(x / processes)));
   const agents = scenario.agents.map((a) => {
@@ -73,13 +75,13 @@ export async function processPool(options: {
     const slot = live.reduce((a, b) => (b.inflight.size < a.inflight.size ? b : a));
     slot.inflight.add(id);
     pending.set(id, { ...p, slot });
-    const msg: ToChild = { type: 'run', id, run: shareRateLimits(p.run, options.processes) };
+    const msg: ToChild = { type: 'run', id, runId: p.run.runId };
     slot.proc.send(msg);
   };
 
   const start = (): Promise<void> =>
     new Promise((resolve, reject) => {
-      const proc = fork(CHILD, [options.batchId, options.batchDir, options.logLevel ?? 'info', options.analysis === false ? 'no-analysis' : 'analysis', options.batchLocked ? 'batch-locked' : 'run-locks'], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const proc = fork(CHILD, [options.batchId, options.batchDir, options.logLevel ?? 'info', options.analysis === false ? 'no-analysis' : 'analysis', options.batchLocked ? 'batch-locked' : 'run-locks', String(options.processes)], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const slot: Slot = { proc, inflight: new Set(), alive: true };
       slots.push(slot);
       proc.on('message', (raw) => {

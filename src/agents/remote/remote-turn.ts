@@ -119,6 +119,8 @@ export async function* remoteTurn(cfg: RemoteTurnConfig, body: (turn: TurnContro
       let retryAfter: number | undefined;
       const tickets: TokenTicket[] = [];
       const cut = new AbortController();
+      // Set once the call's response has been read to its end: nothing is left to cut off then.
+      let finished = false;
       const callSignal = AbortSignal.any([signal, cut.signal]);
       const fetch = instrumentFetch(cfg.fetch, {
         signal: callSignal,
@@ -179,6 +181,7 @@ export async function* remoteTurn(cfg: RemoteTurnConfig, body: (turn: TurnContro
         if (usage.outputTokens === 0 && cutter.text.length > 0) usage.outputTokens = estimateTokens(cutter.text + thinking);
         tickets.at(-1)?.settle(usage.inputTokens + usage.outputTokens);
         total = addUsage(total, usage);
+        finished = reason !== 'stop_sequence';
         return { text: cutter.text, thinking, reason, usage };
       } catch (err) {
         if (signal.aborted) throw new AbortedError('aborted');
@@ -200,11 +203,14 @@ export async function* remoteTurn(cfg: RemoteTurnConfig, body: (turn: TurnContro
         report(error, attempt, false);
         throw new TurnLost();
       } finally {
-        cut.abort();
+        // Abort only a response still coming (cut at a stop string, or failed): an abort creates an
+        // exception with a stack trace, and a finished response's connection is already free.
+        if (!finished) cut.abort();
       }
     }
   };
 
+  let settled = false;
   const task = (async () => {
     let release: (() => void) | undefined;
     try {
@@ -217,6 +223,7 @@ export async function* remoteTurn(cfg: RemoteTurnConfig, body: (turn: TurnContro
       else if (cfg.signal.aborted) ch.fail(new AbortedError('aborted'));
       else ch.fail(err);
     } finally {
+      settled = true;
       release?.();
     }
   })();
@@ -224,7 +231,8 @@ export async function* remoteTurn(cfg: RemoteTurnConfig, body: (turn: TurnContro
   try {
     yield* ch;
   } finally {
-    local.abort();
+    // The consumer stopped early (the run was stopped): end the call under way.
+    if (!settled) local.abort();
     await task;
   }
 }

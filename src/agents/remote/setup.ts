@@ -4,6 +4,7 @@ import type { AgentDeps } from '../create-agent.js';
 import { LimiterRegistry, type RateLimiter, type RateLimits } from '../limiter.js';
 import { priceFor, type Price } from '../prices.js';
 import { timerSleep } from './_sleep.js';
+import { httpFetch } from './http-fetch.js';
 import { limiterKey, resolveEndpoint, type Endpoint, type EndpointSpec, type Provider } from './endpoint.js';
 import { redactor, urlSecrets } from './redact.js';
 import type { RemoteTurnConfig } from './remote-turn.js';
@@ -66,7 +67,7 @@ export function remoteSetup(provider: Provider, spec: RemoteSpec, deps: AgentDep
       sdkRetries: how.sdkRetries,
       http: how.http ?? true,
       ndjson: how.ndjson ?? false,
-      fetch: deps.fetch ?? globalThis.fetch,
+      fetch: deps.fetch ?? httpFetch,
       limiter,
       sleep: deps.sleep ?? timerSleep,
       price,

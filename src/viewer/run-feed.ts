@@ -7,7 +7,10 @@ type Delta = EventOf<'turn.delta'>;
 export type FeedListener = (event: ArenaEvent) => void;
 
 /** Where a live feed's events come from: a run handle, or anything that delivers a run's events the same way (the Redis relay). */
-export type LiveSource = Pick<RunHandle, 'runId' | 'subscribe'>;
+export type LiveSource = Pick<RunHandle, 'runId' | 'subscribe'> & Partial<Pick<RunHandle, 'lastSeq'>>;
+
+/** How often a feed just attached to a live run looks at its log again until the log has what the run published. */
+const CATCH_UP_MS = 5;
 
 /** How a live feed catches up with the log file when it is attached to a run already under way. */
 export interface FeedTiming {
@@ -131,7 +134,17 @@ export class RunFeed {
   private async attachHandle(handle: LiveSource): Promise<void> {
     // Subscribe before reading the log, so nothing falls between the file and the live stream.
     this.unsubscribeHandle = handle.subscribe((event) => this.onLive(event));
-    if (this.logHistory) await this.tail.readMore();
+    if (this.logHistory) {
+      await this.tail.readMore();
+      // What the run published before we subscribed is only in its log, and a new run's log is opened
+      // a moment after the run starts: read again, briefly, until the log has all of it.
+      const published = handle.lastSeq?.() ?? 0;
+      const deadline = Date.now() + this.timing.syncTimeoutMs;
+      while (this.last < published && !this.disposed && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, CATCH_UP_MS));
+        await this.tail.readMore();
+      }
+    }
     this.initialised = true;
     this.drainHeld();
     if (this.held.length > 0) this.fillGap();

@@ -7,6 +7,8 @@ import { WebSocket } from 'ws';
 import { openViewerForRun } from '../../src/viewer/index.js';
 import { startViewer, type Viewer } from '../../src/viewer/server.js';
 import { FakeRun } from './_fake-run.js';
+import { startRun } from '../../src/arena/run.js';
+import { gatedSleep, scriptScenario } from '../arena/_run-fixtures.js';
 import { TestClient, wsUrl } from './_ws-client.js';
 
 let runsDir: string;
@@ -112,6 +114,20 @@ describe('viewer protocol', () => {
     expect(persisted).toEqual(run.published.map((e) => e.seq));
     const deltas = events.filter((e) => e.type === 'turn.delta');
     expect(deltas.map((d) => (d.type === 'turn.delta' ? d.text : ''))).toEqual(['half ', 'way ']);
+  });
+
+  it('shows a run attached as it starts at once, before its log file exists and while its first turn runs', async () => {
+    const gate = gatedSleep();
+    const handle = await startRun({ scenario: scriptScenario({}, { chunkDelayMs: 5, chunkWords: 1 }), scenarioDir: runsDir, runsDir, sleep: gate.sleep });
+    // A new run's log is opened just after startRun returns: attaching now finds no file yet.
+    viewer.attach(handle);
+    const c = await client();
+    c.send({ type: 'subscribe', id: 's', runs: [{ runId: handle.runId }] });
+    await c.waitForEvent(handle.runId, (e) => e.type === 'turn.started' && e.turn === 1, 2_000);
+    // The first turn is still held in its first sleep: what arrived came from the log, not from a turn's end.
+    expect(c.events(handle.runId).filter((e) => e.type !== 'turn.delta').map((e) => e.type)).toEqual(['run.started', 'turn.started']);
+    handle.send({ type: 'stop', by: 'test' });
+    await handle.done;
   });
 
   it('resumes after a reconnect from the last seq seen, missing nothing and repeating nothing', async () => {

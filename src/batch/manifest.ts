@@ -72,12 +72,23 @@ export function manifestPlan(manifest: Manifest): BatchPlan {
 
 /** The validated scenario of a planned run. */
 export function runScenarioOf(run: ManifestRun): Scenario {
+  const known = checked.get(run.scenario);
+  if (known) return known;
   const parsed = ScenarioSchema.safeParse(run.scenario);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new InputError(`run ${run.runId}: the scenario in the batch manifest is not valid: ${formatPath(issue.path)}: ${issue.message}`);
   }
+  checked.set(run.scenario, parsed.data);
   return parsed.data;
+}
+
+/** Manifest scenarios already checked (or built from checked scenarios): a batch need not parse each twice. */
+const checked = new WeakMap<object, Scenario>();
+
+/** Record that a manifest run's scenario is a checked Scenario (createBatch builds the manifest from them). */
+export function markChecked(scenario: Record<string, unknown>, parsed: Scenario): void {
+  checked.set(scenario, parsed);
 }
 
 /** The `meta` of a batch run's run.started. */

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { newRunId } from '../arena/run.js';
 import type { LoadedPlan } from './load-plan.js';
-import { manifestPlan, writeManifest, type Manifest } from './manifest.js';
+import { manifestPlan, markChecked, writeManifest, type Manifest } from './manifest.js';
 import type { RunOutcome } from './outcome.js';
 import { inspectRun } from './run-cell.js';
 import { schedule, type Executor, type ProgressSnapshot } from './scheduler.js';
@@ -26,6 +26,8 @@ export function createBatch(
     ...(options.queue ? { queue: options.queue } : {}),
     runs: loaded.runs.map((r) => ({ runId: r.runId, cell: r.cell, scenario: r.scenario as unknown as Record<string, unknown>, scenarioDir: r.scenarioDir })),
   };
+  // The plan loader checked every scenario: running them in this process needs no second parse.
+  for (const r of loaded.runs) markChecked(r.scenario as unknown as Record<string, unknown>, r.scenario);
   writeManifest(batchDir, manifest);
   return { manifest, batchDir };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPlan, PlanError } from '../../src/batch/load-plan.js';
+import { ScenarioSchema } from '../../src/arena/scenario.js';
 import { writeBatchFixture } from './_fixtures.js';
 
 const MODELS = `models:
@@ -45,6 +46,8 @@ maxTurns: 9
     const [ada, bo] = mixed.scenario.agents;
     expect(ada).toMatchObject({ id: 'ada', name: 'Ada', persona: 'curious', backend: 'scripted', generator: { kind: 'echo' }, sampling: { temperature: 0.9 } });
     expect(bo).toMatchObject({ id: 'bo', generator: { kind: 'cycle', templates: ['hi'] } });
+    // Every expanded scenario is already valid as it stands (a batch run in this process does not parse it again).
+    for (const r of loaded.runs) expect(ScenarioSchema.parse(r.scenario)).toEqual(r.scenario);
   });
 
   it('without models runs the scenario agents, repetitions stepping the seed', async () => {

@@ -1,7 +1,8 @@
 // Batch throughput and memory, each figure a ratio or rate measured in this one run:
 // - latencyBound: 500 concurrent runs whose every turn takes 100 ms (scripted agents pausing 100 ms inside
 //   each turn); achieved turns/s over the ideal 500 × 10 = 5,000 turns/s (goal ≥ 0.95); in one process and
-//   with `--processes 2` (a pool of two child processes).
+//   with `--processes 2` (a pool of two child processes). Also from the logs: how long the runs took to
+//   start, and the steady-state ratio while all of them were under way.
 // - latencyBoundHttp: the same against a local OpenAI-style server (child process) answering after 100 ms,
 //   through the real openai backend (SDK + fetch): what the HTTP stack costs on top.
 // - cpuBound: instant scripted agents, run logs written and keyword analysis on → turns/s (goal ≥ 10,000);
@@ -9,7 +10,7 @@
 // - memory: 1,000 concurrent runs of 50 turns in a fresh process → peak RSS in MB (goal ≤ 1,024).
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,13 +39,13 @@ async function timedBatch(planFile, runsDir, options = {}) {
       const summary = await runBatch(manifest, batchDir, { executor: pool });
       const seconds = (performance.now() - t0) / 1000;
       await pool.close();
-      return { summary, seconds };
+      return { summary, seconds, batchDir };
     }
     const executor = localExecutor({ batchId: manifest.batchId, batchDir, env: options.env ?? {}, logger: silentLogger(), batchLocked: true, ...(options.observersFor ? { observersFor: options.observersFor } : {}) });
     const t0 = performance.now();
     const summary = await runBatch(manifest, batchDir, { executor });
     const seconds = (performance.now() - t0) / 1000;
-    return { summary, seconds };
+    return { summary, seconds, batchDir };
   } finally {
     unlock();
   }
@@ -80,10 +81,51 @@ async function latencyBound(dir, processes = 1) {
     `name: latency\nagents:\n${agent('a')}\n${agent('b')}\nlimits: { maxTurns: ${turns} }\n`,
     `scenarios: [scenario.yaml]\nrepetitions: ${runs}\nconcurrency: ${runs}\n`,
   );
-  const { summary, seconds } = await timedBatch(planFile, join(dir, `latency-runs-${processes}`), { processes });
+  const { summary, seconds, batchDir } = await timedBatch(planFile, join(dir, `latency-runs-${processes}`), { processes });
   const ideal = runs * (1000 / 100);
   const achieved = summary.turns / seconds;
-  return { processes, runs, turnsPerRun: turns, completed: summary.runs.completed, seconds: round(seconds), turnsPerSec: round(achieved), idealTurnsPerSec: ideal, ratio: round(achieved / ideal, 3) };
+  return {
+    processes,
+    runs,
+    turnsPerRun: turns,
+    completed: summary.runs.completed,
+    seconds: round(seconds),
+    turnsPerSec: round(achieved),
+    idealTurnsPerSec: ideal,
+    ratio: round(achieved / ideal, 3),
+    ...phases(batchDir, ideal),
+  };
+}
+
+/**
+ * From the run logs' timestamps: how long the 500 runs took to start (first to last run.started), and
+ * the steady-state ratio, turns completed per second while every run was under way (from the last
+ * run.started to the first run.finished) over the ideal. The overall ratio mixes the two.
+ */
+function phases(batchDir, ideal) {
+  const starts = [];
+  const ends = [];
+  const completed = [];
+  for (const name of readdirSync(batchDir)) {
+    const file = join(batchDir, name, 'events.jsonl');
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line) continue;
+      const e = JSON.parse(line);
+      const t = Date.parse(e.ts);
+      if (e.type === 'run.started') starts.push(t);
+      else if (e.type === 'run.finished') ends.push(t);
+      else if (e.type === 'turn.completed') completed.push(t);
+    }
+  }
+  const from = Math.max(...starts);
+  const to = Math.min(...ends);
+  const inWindow = completed.filter((t) => t > from && t <= to).length;
+  return {
+    startSpreadMs: from - Math.min(...starts),
+    steadyWindowMs: to - from,
+    steadyRatio: to > from ? round(inWindow / ((to - from) / 1000) / ideal, 3) : null,
+  };
 }
 
 async function latencyBoundHttp(dir) {

@@ -10,6 +10,7 @@ import { InputError } from '../errors.js';
 import type { ArenaEvent, EventBody } from '../runlog/events.js';
 import { describeProblems, findRunLogs, readRunLog } from '../runlog/reader.js';
 import { RunLogWriter } from '../runlog/writer.js';
+import { lockBatchOfRun } from '../runlog/writer-lock.js';
 import { EXIT, defineCommand, printJson, type CliIO } from './command.js';
 import { parse } from './_args.js';
 
@@ -140,12 +141,21 @@ function write(events: readonly ArenaEvent[], bodies: readonly EventBody[], runD
   const missing = bodies.slice(existing.length);
   if (missing.length === 0) return true;
   let seq = events.reduce((m, e) => Math.max(m, e.seq), 0);
-  const writer = RunLogWriter.open(runDir, { validBytes });
+  // A run inside a batch folder is covered by the batch's lock while the batch runs: take it too.
+  const unlockBatch = lockBatchOfRun(runDir);
+  let writer: RunLogWriter;
+  try {
+    writer = RunLogWriter.open(runDir, { validBytes });
+  } catch (err) {
+    unlockBatch();
+    throw err;
+  }
   try {
     const ts = new Date().toISOString();
     for (const body of missing) writer.append({ v: 1, seq: ++seq, ts, runId: last.runId, ...body } as ArenaEvent);
   } finally {
     writer.close();
+    unlockBatch();
   }
   return true;
 }

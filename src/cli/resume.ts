@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { ScenarioSchema } from '../arena/scenario.js';
 import { InputError } from '../errors.js';
 import { describeProblems, readRunLog, runLogPath } from '../runlog/reader.js';
 import { runState } from '../runlog/resume.js';
 import { formatPath } from '../format-path.js';
-import { lockRunDir } from '../runlog/writer-lock.js';
+import { lockBatchOfRun } from '../runlog/writer-lock.js';
 import { MANIFEST_FILE } from '../batch/manifest.js';
 import { defineCommand, printJson, type CliIO } from './command.js';
 import { parse } from './_args.js';
@@ -29,12 +28,11 @@ export default defineCommand({
     if (positionals.length !== 1) throw new InputError(`expected one run folder, got ${positionals.length}\n${usage}`);
     const file = await runLogPath(locateRun(positionals[0]!, io.cwd, runsDirOf(values, io)));
     // A run of a batch has no lock of its own while the batch runs (the batch's lock covers it): take that.
-    const batchDir = dirname(dirname(file));
-    const unlockBatch = existsSync(join(batchDir, MANIFEST_FILE)) ? lockRunDir(batchDir, join(batchDir, MANIFEST_FILE), 'batch') : undefined;
+    const unlockBatch = lockBatchOfRun(dirname(file), MANIFEST_FILE);
     try {
       return await resumeRun(file, values, io);
     } finally {
-      unlockBatch?.();
+      unlockBatch();
     }
   },
 });

@@ -1,7 +1,7 @@
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { RunLogError } from '../errors.js';
 
 export const LOCK_FILE = 'writer.lock';
@@ -87,6 +87,17 @@ export function lockRunDir(runDir: string, logFile: string, what: 'run' | 'batch
       }
     }
   };
+}
+
+/**
+ * While a batch runs, its run folders have no lock files of their own: the batch's lock covers them. A
+ * command that writes to one run of a batch (resume, analyze --write) takes the batch lock first, so it is
+ * refused while the batch is being run. Returns the release (a no-op for a run outside any batch).
+ */
+export function lockBatchOfRun(runDir: string, batchManifest = 'batch.json'): () => void {
+  const batchDir = dirname(runDir);
+  const manifest = join(batchDir, batchManifest);
+  return existsSync(manifest) ? lockRunDir(batchDir, manifest, 'batch') : () => {};
 }
 
 /** `lockRunDir` off the main thread: for starting many runs at once. Resolves to the async release. */

@@ -71,9 +71,14 @@ export class RunLogWriter {
           return resolve();
         }
         writer.fd = fd;
-        // Closed while opening: write what the run produced, then close for real.
-        if (writer.closedFlag) writer.closeNow(writer.closeOptions);
-        else writer.flush();
+        try {
+          // Closed while opening: write what the run produced, then close for real.
+          if (writer.closedFlag) writer.closeNow(writer.closeOptions);
+          else writer.flush();
+        } catch (writeErr) {
+          // A disk full or gone: say so through ready()/closed() rather than throw where nobody listens.
+          writer.openError = writeErr;
+        }
         resolve();
       };
       // Plain callbacks rather than fs/promises: no FileHandle to create and close per run.

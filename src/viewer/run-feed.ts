@@ -45,6 +45,8 @@ export class RunFeed {
   /** False when no log can be read here: the history is what the source delivers, from its first event on. */
   private readonly logHistory: boolean;
   private idleWaiters: (() => void)[] = [];
+  /** Highest seq read from the log, persisted deltas included (they are not kept when a handle supplies them). */
+  private logSeq = 0;
   /** Resolves once the history on disk is loaded (and, for a live run, caught up with its handle). */
   readonly ready: Promise<void>;
 
@@ -59,7 +61,14 @@ export class RunFeed {
     this.attached = handle !== undefined;
     this.logHistory = logHistory;
     // A live run's deltas come from its handle; any the log also has (persistDeltas) are not sent twice.
-    this.tail = new LogTail(logPath, (events) => this.acceptAll(this.attached ? events.filter((e) => e.type !== 'turn.delta') : events), logger);
+    this.tail = new LogTail(
+      logPath,
+      (events) => {
+        for (const e of events) if (e.seq > this.logSeq) this.logSeq = e.seq;
+        this.acceptAll(this.attached ? events.filter((e) => e.type !== 'turn.delta') : events);
+      },
+      logger,
+    );
     if (handle) {
       this.ready = this.attachHandle(handle);
     } else {
@@ -140,7 +149,7 @@ export class RunFeed {
       // a moment after the run starts: read again, briefly, until the log has all of it.
       const published = handle.lastSeq?.() ?? 0;
       const deadline = Date.now() + this.timing.syncTimeoutMs;
-      while (this.last < published && !this.disposed && Date.now() < deadline) {
+      while (this.logSeq < published && !this.disposed && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, CATCH_UP_MS));
         await this.tail.readMore();
       }

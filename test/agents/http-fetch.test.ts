@@ -130,4 +130,54 @@ describe('httpFetch (the fetch handed to provider SDKs)', () => {
     expect(await (await httpFetch(url)).text()).toBe('ok');
     expect(connections()).toBe(2);
   });
+
+  it('does not send a POST again when a reused connection is reset after the server got it', async () => {
+    let posts = 0;
+    const { url } = await serve((req, res) => {
+      if (req.method !== 'POST') return void res.end('warm');
+      posts++;
+      // The server took the request, then its connection died: sending it again would bill it twice.
+      setTimeout(() => req.socket.destroy(), 20);
+    });
+    expect(await (await httpFetch(`${url}/warm`)).text()).toBe('warm');
+    const err = await httpFetch(`${url}/v1/chat/completions`, { method: 'POST', body: '{}' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ message: 'fetch failed', cause: { code: 'ECONNRESET' } });
+    expect(posts).toBe(1);
+  });
+
+  it('drops credentials on a redirect to another origin and rejects a Location it cannot parse', async () => {
+    const other = await serve((req, res) => res.end(JSON.stringify({ auth: req.headers.authorization ?? null, key: req.headers['x-api-key'] ?? null })));
+    const { url } = await serve((req, res) => {
+      if (req.url === '/bad') return void res.writeHead(302, { location: 'http://[::1' }).end();
+      if (req.url === '/same') return void res.writeHead(307, { location: '/echo' }).end();
+      if (req.url === '/echo') return void res.end(JSON.stringify({ auth: req.headers.authorization ?? null }));
+      res.writeHead(307, { location: `${other.url}/elsewhere` }).end();
+    });
+    const headers = { authorization: 'Bearer sk-secret', 'x-api-key': 'sk-ant-secret' };
+    expect(await (await httpFetch(`${url}/away`, { method: 'POST', body: '{}', headers })).json()).toEqual({ auth: null, key: null });
+    expect(await (await httpFetch(`${url}/same`, { method: 'POST', body: '{}', headers })).json()).toEqual({ auth: 'Bearer sk-secret' });
+    await expect(httpFetch(`${url}/bad`)).rejects.toMatchObject({ message: 'fetch failed' });
+  });
+
+  it('an abort after the whole body arrived, but before it was read, errors the body', async () => {
+    const { url } = await serve((_req, res) => {
+      res.write('a'.repeat(10));
+      setTimeout(() => res.end('b'.repeat(10)), 20);
+    });
+    const abort = new AbortController();
+    const res = await httpFetch(url, { signal: abort.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    await new Promise((r) => setTimeout(r, 80));
+    abort.abort();
+    const rest = (async () => {
+      for (;;) if ((await reader.read()).done) return 'ended';
+    })();
+    await expect(rest).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('reads an empty gzip body as empty, as the built-in fetch does', async () => {
+    const { url } = await serve((_req, res) => res.writeHead(200, { 'content-encoding': 'gzip' }).end());
+    expect(await (await httpFetch(url)).text()).toBe('');
+  });
 });

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { lockRunDir } from '../../src/runlog/writer-lock.js';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, eventBodyJson } from '../../src/analysis/canonical.js';
@@ -83,6 +85,27 @@ describe.concurrent('arena analyze', () => {
     const again = await runCli(['analyze', run.runDir, '--write']);
     ctx.expect(again.code).toBe(0);
     ctx.expect(readFileSync(file, 'utf8').length).toBe(bytes);
+  });
+
+  it('--write waits its turn on a run of a batch that is being run (the batch lock covers its runs)', async (ctx) => {
+    const dir = tempDir(ctx);
+    const run = await makeRun(dir, false);
+    const batchDir = dirname(run.runDir);
+    writeFileSync(join(batchDir, 'batch.json'), '{}');
+    const file = join(run.runDir, 'events.jsonl');
+    const bytes = readFileSync(file, 'utf8').length;
+    const unlock = lockRunDir(batchDir, join(batchDir, 'batch.json'), 'batch');
+    try {
+      const refused = await runCli(['analyze', run.runDir, '--write']);
+      ctx.expect(refused.code).toBe(2);
+      ctx.expect(refused.stderr).toMatch(/this batch is being written by process \d+/);
+      ctx.expect(readFileSync(file, 'utf8').length).toBe(bytes);
+    } finally {
+      unlock();
+    }
+    const written = await runCli(['analyze', run.runDir, '--write']);
+    ctx.expect(written.code).toBe(0);
+    ctx.expect(readFileSync(file, 'utf8').length).toBeGreaterThan(bytes);
   });
 
   it('--write leaves a log alone that holds different analysis, and says so (exit 2)', async (ctx) => {

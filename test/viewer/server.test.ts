@@ -116,13 +116,14 @@ describe('viewer protocol', () => {
     expect(deltas.map((d) => (d.type === 'turn.delta' ? d.text : ''))).toEqual(['half ', 'way ']);
   });
 
-  it('shows a run attached as it starts at once, before its log file exists and while its first turn runs', async () => {
+  it.each([false, true])('shows a run attached as it starts at once, before its log file exists and while its first turn runs (persistDeltas %s)', async (persistDeltas) => {
     const gate = gatedSleep();
-    const handle = await startRun({ scenario: scriptScenario({}, { chunkDelayMs: 5, chunkWords: 1 }), scenarioDir: runsDir, runsDir, sleep: gate.sleep });
+    const handle = await startRun({ scenario: scriptScenario({}, { chunkDelayMs: 5, chunkWords: 1 }), scenarioDir: runsDir, runsDir, sleep: gate.sleep, persistDeltas });
     // A new run's log is opened just after startRun returns: attaching now finds no file yet.
     viewer.attach(handle);
     const c = await client();
     c.send({ type: 'subscribe', id: 's', runs: [{ runId: handle.runId }] });
+    // Well under the viewer's 5 s wait for a log that lags (persisted deltas count in the run's seq).
     await c.waitForEvent(handle.runId, (e) => e.type === 'turn.started' && e.turn === 1, 2_000);
     // The first turn is still held in its first sleep: what arrived came from the log, not from a turn's end.
     expect(c.events(handle.runId).filter((e) => e.type !== 'turn.delta').map((e) => e.type)).toEqual(['run.started', 'turn.started']);

@@ -254,7 +254,11 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       sessions.clear();
       feeds.closeAll();
       await new Promise<void>((done) => wss.close(() => done()));
-      await new Promise<void>((done) => server.close(() => done()));
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        // Keep-alive or half-open connections (a page reconnecting while we shut down) would hold close open.
+        server.closeAllConnections();
+      });
     },
   };
 }

@@ -63,6 +63,12 @@ interface Active {
   abort: AbortController;
 }
 
+/**
+ * Runs started before the event loop may turn. A run's start (its actor, agents and first turn) costs
+ * 0.1–0.3 ms of this thread; a group of 100 is 10–30 ms, a delay its first turns barely notice.
+ */
+const START_GROUP = 100;
+
 /** Run planned runs with a concurrency limit, a cost budget and a wall-time limit. */
 export async function schedule(options: ScheduleOptions): Promise<ScheduleResult> {
   const now = options.now ?? (() => Date.now());
@@ -165,6 +171,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
       });
   };
 
+  let startedInGroup = 0;
   const ticker = setInterval(progress, 1000);
   ticker.unref();
   try {
@@ -177,6 +184,13 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
           break;
         }
         launch(queue.shift()!);
+        // Start runs a group at a time, letting the event loop turn between groups: the runs of a group
+        // get their first turns going (requests sent, timers set) before the next group is built, instead
+        // of every run waiting behind the whole burst when hundreds start at once.
+        if (++startedInGroup >= START_GROUP && queue.length > 0 && active.size < options.concurrency) {
+          startedInGroup = 0;
+          await new Promise<void>((r) => setImmediate(r));
+        }
       }
       progress();
       if (active.size === 0 && (queue.length === 0 || stoppedBy)) break;

@@ -201,6 +201,20 @@ describe('run log gaps and writers', () => {
     await expect(w.closed()).rejects.toMatchObject({ code: 'ENOTDIR' });
   });
 
+  it('a path fs refuses outright fails its own background open alone; the opens queued after it still happen', async () => {
+    const dir = tempDir();
+    const writers = Array.from({ length: 40 }, (_, i) => RunLogWriter.openInBackground(i === 5 ? join(dir, 'bad\0name') : join(dir, `r${i}`), { lock: false }));
+    writers.forEach((w, i) => w.append({ ...EVENTS[0]!, runId: `r${i}` }));
+    const settled = await Promise.allSettled(writers.map((w) => w.ready()));
+    expect(settled.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(['ERR_INVALID_ARG_VALUE']);
+    for (const w of writers) w.close();
+    await Promise.allSettled(writers.map((w) => w.closed()));
+    for (let i = 0; i < 40; i++) {
+      if (i === 5) continue;
+      expect((await readRunLog(join(dir, `r${i}`, EVENTS_FILE))).events.map((e) => e.runId)).toEqual([`r${i}`]);
+    }
+  });
+
   it('a background writer respects a live lock, and a batch may open its runs without one', async () => {
     const dir = tempDir();
     const first = RunLogWriter.open(dir);

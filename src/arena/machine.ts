@@ -1,4 +1,4 @@
-import { assign, emit, enqueueActions, fromCallback, sendTo, setup } from 'xstate';
+import { assign, emit, enqueueActions, setup } from 'xstate';
 import type { Participant, TranscriptEntry } from '../agents/agent.js';
 import type { EventBody, RunStatus, Usage } from '../runlog/events.js';
 import type { AttractorAction, TurnPolicy } from './scenario.js';
@@ -55,7 +55,7 @@ export interface Ending {
   error?: { name: string; message: string; status?: number };
 }
 
-export interface MachineContext extends Omit<MachineInput, 'transcript' | 'turn' | 'totals'> {
+export interface MachineContext extends Omit<MachineInput, 'transcript' | 'turn' | 'totals' | 'generate'> {
   transcript: TranscriptEntry[];
   /** Last completed turn. */
   turn: number;
@@ -68,6 +68,8 @@ export interface MachineContext extends Omit<MachineInput, 'transcript' | 'turn'
   stopAtTurn?: number;
   /** Who speaks in the turn under way (chosen on entering it). */
   speaker?: Participant;
+  /** Generates the turns (from input.generate). */
+  runner: TurnRunner;
 }
 
 export type MachineEvent =
@@ -80,39 +82,31 @@ export type MachineEvent =
   | { type: 'TURN_DONE'; turn: number; output: TurnOutput }
   | { type: 'TURN_FAILED'; turn: number; error: unknown };
 
-/** What the machine tells its turn runner. */
-export type RunnerEvent = { type: 'GENERATE'; input: TurnInput } | { type: 'ABORT'; turn: number };
-
 /**
- * Runs the turns of one conversation for as long as it is running: starts a generation on GENERATE,
- * reports it back as TURN_DONE or TURN_FAILED, and aborts it on ABORT or when the machine leaves `running`.
- * One long-lived actor instead of an invoked promise per turn: creating an actor (and its abort signal)
- * was most of the machine's cost per turn.
+ * Runs the turns of one conversation: starts a generation when the machine enters a turn, reports it back
+ * to the machine as TURN_DONE or TURN_FAILED, and aborts it when the machine leaves the turn first (a
+ * stop). A plain object held in the context rather than a child actor: a child actor cost every run
+ * another actor to create at start and a relay hop per turn, which adds up over hundreds of runs.
  */
-export const turnRunner = fromCallback<RunnerEvent, { generate?: TurnGenerator }>(({ input, sendBack, receive }) => {
-  let inFlight: { turn: number; controller: AbortController } | undefined;
-  receive((event) => {
-    if (event.type === 'ABORT') {
-      if (inFlight?.turn === event.turn) {
-        const { controller } = inFlight;
-        inFlight = undefined;
-        controller.abort();
-      }
-      return;
-    }
-    const turn = event.input.turn;
+export class TurnRunner {
+  private inFlight: { turn: number; controller: AbortController } | undefined;
+
+  constructor(private readonly generate: TurnGenerator | undefined) {}
+
+  start(input: TurnInput, report: (event: MachineEvent) => void): void {
+    const turn = input.turn;
     const current = { turn, controller: new AbortController() };
-    inFlight = current;
+    this.inFlight = current;
     const settle = (e: MachineEvent) => {
       // A turn that was aborted reports nothing: the machine has already moved on.
-      if (inFlight !== current) return;
-      inFlight = undefined;
-      sendBack(e);
+      if (this.inFlight !== current) return;
+      this.inFlight = undefined;
+      report(e);
     };
     let generation: Promise<TurnOutput>;
     try {
-      if (!input.generate) throw new Error('no turn generator: pass input.generate to the machine');
-      generation = input.generate(event.input, current.controller.signal);
+      if (!this.generate) throw new Error('no turn generator: pass input.generate to the machine');
+      generation = this.generate(input, current.controller.signal);
     } catch (error) {
       generation = Promise.reject(error);
     }
@@ -120,13 +114,16 @@ export const turnRunner = fromCallback<RunnerEvent, { generate?: TurnGenerator }
       (output) => settle({ type: 'TURN_DONE', turn, output }),
       (error) => settle({ type: 'TURN_FAILED', turn, error }),
     );
-  });
-  return () => {
-    const controller = inFlight?.controller;
-    inFlight = undefined;
-    controller?.abort();
-  };
-});
+  }
+
+  /** Abort the generation of `turn` if it is under way (any turn when not given). */
+  abort(turn?: number): void {
+    const current = this.inFlight;
+    if (!current || (turn !== undefined && current.turn !== turn)) return;
+    this.inFlight = undefined;
+    current.controller.abort();
+  }
+}
 
 export type EmittedEvent = { type: 'log'; body: EventBody };
 
@@ -145,7 +142,6 @@ export const conversationMachine = setup({
     events: {} as MachineEvent,
     emitted: {} as EmittedEvent,
   },
-  actors: { turnRunner },
   guards: {
     /** The reply to the turn under way (not a late one from an aborted turn). */
     isCurrentTurn: ({ context, event }) => (event as { turn?: number }).turn === context.turn + 1,
@@ -209,6 +205,7 @@ export const conversationMachine = setup({
   id: 'conversation',
   context: ({ input }) => ({
     ...input,
+    runner: new TurnRunner(input.generate),
     transcript: input.transcript ?? [],
     turn: input.turn ?? 0,
     totals: input.totals ?? { inputTokens: 0, outputTokens: 0, costUsd: 0 },
@@ -244,7 +241,8 @@ export const conversationMachine = setup({
   states: {
     running: {
       initial: 'between',
-      invoke: { id: 'turns', src: 'turnRunner', input: ({ context }) => (context.generate ? { generate: context.generate } : {}) },
+      // Leaving `running` (a stop, a pause) ends any generation still under way.
+      exit: ({ context }) => context.runner.abort(),
       on: {
         PAUSE: { actions: [assign({ pauseRequested: true }), 'logIntervention'] },
         RESUME: { guard: 'pauseRequested', actions: [assign({ pauseRequested: false }), 'logIntervention'] },
@@ -267,13 +265,11 @@ export const conversationMachine = setup({
               speaker: ({ context }) => nextSpeaker(context.policy, context.participants, context.firstIndex, context.turn + 1, lastSpeaker(context), context.seed),
             }),
             emit(({ context }) => ({ type: 'log' as const, body: { type: 'turn.started', turn: context.turn + 1, agentId: context.speaker!.id } })),
-            sendTo('turns', ({ context }): RunnerEvent => ({
-              type: 'GENERATE',
-              input: { turn: context.turn + 1, speaker: context.speaker!, transcript: context.transcript },
-            })),
+            ({ context, self }) =>
+              context.runner.start({ turn: context.turn + 1, speaker: context.speaker!, transcript: context.transcript }, (e) => self.send(e)),
           ],
           // Leaving a turn before its reply (a stop) aborts it; after the reply this is a no-op.
-          exit: sendTo('turns', ({ context }): RunnerEvent => ({ type: 'ABORT', turn: context.turn + 1 })),
+          exit: ({ context }) => context.runner.abort(context.turn + 1),
           on: {
             // The common case goes straight into the next turn: one transition per turn instead of two
             // (through `between`), which matters when hundreds of runs share a thread.

@@ -1,8 +1,11 @@
 // Batch throughput and memory, each figure a ratio or rate measured in this one run:
-// - latencyBound: 500 concurrent runs whose every turn takes 100 ms (scripted agents pausing 100 ms inside
-//   each turn); achieved turns/s over the ideal 500 × 10 = 5,000 turns/s (goal ≥ 0.95); in one process and
-//   with `--processes 2` (a pool of two child processes). Also from the logs: how long the runs took to
-//   start, and the steady-state ratio while all of them were under way.
+// - latencyBound: 500 concurrent runs of 50 turns (the run length of the memory figure), every turn taking
+//   100 ms (scripted agents pausing 100 ms inside each turn); achieved turns/s over the ideal 500 × 10 =
+//   5,000 turns/s (goal ≥ 0.95); in one process and with `--processes 2` (a pool of two child processes).
+//   Also from the logs: how long the runs took to start, and the steady-state ratio while all of them were
+//   under way. The process is cold, as `arena batch` is: no warm-up run.
+// - latencyBoundShortRuns: the same with runs of 20 turns (2 s each), where the start-up of 500 runs
+//   (about 0.1 s) weighs 2.5 times as much: the figure earlier sessions reported.
 // - latencyBoundHttp: the same against a local OpenAI-style server (child process) answering after 100 ms,
 //   through the real openai backend (SDK + fetch): what the HTTP stack costs on top.
 // - cpuBound: instant scripted agents, run logs written and keyword analysis on → turns/s (goal ≥ 10,000);
@@ -71,9 +74,8 @@ async function startSlowServer(delayMs) {
   return { baseURL: `http://127.0.0.1:${port}/v1`, close: () => child.kill() };
 }
 
-async function latencyBound(dir, processes = 1) {
+async function latencyBound(dir, processes = 1, turns = 50) {
   const runs = 500;
-  const turns = 20;
   // Two one-word chunks with 100 ms between them: 100 ms a turn.
   const agent = (id) => `  - { id: ${id}, backend: scripted, generator: { kind: cycle, templates: ["calm reply"], chunkWords: 1, chunkDelayMs: 100 } }`;
   const planFile = writePlan(
@@ -81,7 +83,7 @@ async function latencyBound(dir, processes = 1) {
     `name: latency\nagents:\n${agent('a')}\n${agent('b')}\nlimits: { maxTurns: ${turns} }\n`,
     `scenarios: [scenario.yaml]\nrepetitions: ${runs}\nconcurrency: ${runs}\n`,
   );
-  const { summary, seconds, batchDir } = await timedBatch(planFile, join(dir, `latency-runs-${processes}`), { processes });
+  const { summary, seconds, batchDir } = await timedBatch(planFile, join(dir, `latency-runs-${processes}-${turns}`), { processes });
   const ideal = runs * (1000 / 100);
   const achieved = summary.turns / seconds;
   return {
@@ -188,12 +190,22 @@ async function memoryChild() {
   process.stdout.write(JSON.stringify({ runs, turnsPerRun: 50, concurrent: runs, completed: summary.runs.completed, seconds: round(seconds), peakRssMB: round(Math.max(peak, maxRssBytes) / 2 ** 20) }) + '\n');
 }
 
-async function memory() {
-  const child = spawn(process.execPath, [SELF, '--memory-child'], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A figure measured in a fresh process (cold, as `arena batch` starts), its JSON read from stdout. */
+async function inChild(...args) {
+  const child = spawn(process.execPath, [SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   await new Promise((r) => child.on('exit', r));
   return JSON.parse(out.trim().split('\n').pop());
+}
+
+async function latencyChild(processes, turns) {
+  const dir = mkdtempSync(join(tmpdir(), 'arena-bench-latency-'));
+  try {
+    process.stdout.write(JSON.stringify(await latencyBound(dir, processes, turns)) + '\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -201,14 +213,15 @@ const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 export default async function batchBench() {
   const dir = mkdtempSync(join(tmpdir(), 'arena-bench-batch-'));
   try {
-    const latency = await latencyBound(dir);
-    const latency2 = await latencyBound(dir, 2);
+    const latency = await inChild('--latency-child', '1', '50');
+    const latency2 = await inChild('--latency-child', '2', '50');
+    const latencyShort = await inChild('--latency-child', '1', '20');
     const http = await latencyBoundHttp(dir);
     const cpu = await cpuBound(dir, true);
     const cpu2 = await cpuBound(dir, true, 2);
     const cpuNoAnalysis = await cpuBound(dir, false);
-    const mem = await memory();
-    return { latencyBound: latency, latencyBoundTwoProcesses: latency2, latencyBoundHttp: http, cpuBound: cpu, cpuBoundTwoProcesses: cpu2, cpuBoundWithoutAnalysis: cpuNoAnalysis, memory: mem };
+    const mem = await inChild('--memory-child');
+    return { latencyBound: latency, latencyBoundTwoProcesses: latency2, latencyBoundShortRuns: latencyShort, latencyBoundHttp: http, cpuBound: cpu, cpuBoundTwoProcesses: cpu2, cpuBoundWithoutAnalysis: cpuNoAnalysis, memory: mem };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -216,6 +229,8 @@ export default async function batchBench() {
 
 if (process.argv[1] === SELF && process.argv[2] === '--memory-child') {
   await memoryChild();
+} else if (process.argv[1] === SELF && process.argv[2] === '--latency-child') {
+  await latencyChild(Number(process.argv[3]), Number(process.argv[4]));
 } else if (process.argv[1] === SELF) {
   console.log(JSON.stringify(await batchBench(), null, 2));
 }

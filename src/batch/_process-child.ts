@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { openBatchLog } from './_batch-log.js';
 import { ToChildSchema, type FromChild } from './_process-protocol.js';
 import { runCell } from './run-cell.js';
@@ -12,11 +13,13 @@ import { defaultExtras } from '../cli/_extras.js';
  * number of processes in the pool (each takes that share of every rate limit). Runs come by runId and are
  * looked up in the batch manifest, read once here.
  */
-const [batchId, batchDir, level, analysis, locks, processes] = process.argv.slice(2);
-if (!batchId || !batchDir || !process.send) {
+const [batchIdArg, batchDirArg, level, analysis, locks, processes] = process.argv.slice(2);
+if (!batchIdArg || !batchDirArg || !process.send) {
   process.stderr.write('arena batch child: start me through the process pool\n');
   process.exit(2);
 }
+const batchId: string = batchIdArg;
+const batchDir: string = batchDirArg;
 const log = openBatchLog(batchDir, level ?? 'info');
 const logger = log.logger.child({ pid: process.pid });
 const extras = analysis === 'no-analysis' ? {} : defaultExtras();
@@ -34,13 +37,38 @@ const report = () => {
 };
 setInterval(report, 250).unref();
 
+// Runs to start, in the order they came. Many arrive in one read of the channel; they start a group at a
+// time with the event loop turning between groups (as the scheduler starts them), so the first runs'
+// turns get going before the last are built.
+const toStart: { id: number; runId: string }[] = [];
+const START_GROUP = 100;
+const startSome = () => {
+  for (const msg of toStart.splice(0, START_GROUP)) start(msg);
+  if (toStart.length > 0) setImmediate(startSome);
+};
+
 process.on('message', (raw) => {
   const parsed = ToChildSchema.safeParse(raw);
   if (!parsed.success) return logger.error({ problem: parsed.error.issues[0]?.message }, 'bad message from the batch');
   const msg = parsed.data;
-  if (msg.type === 'stop') return running.get(msg.id)?.abort();
+  if (msg.type === 'stop') {
+    // Not started yet: it never will be, and ends as interrupted with nothing done.
+    const waiting = toStart.findIndex((m) => m.id === msg.id);
+    if (waiting < 0) return running.get(msg.id)?.abort();
+    const [{ runId }] = toStart.splice(waiting, 1) as [{ id: number; runId: string }];
+    send({ type: 'done', id: msg.id, outcome: { runId, runDir: join(batchDir, runId), status: 'interrupted', stopReason: 'interrupted', turns: 0, costUsd: 0, resumed: false } });
+    return;
+  }
+  toStart.push(msg);
+  if (toStart.length === 1) setImmediate(startSome);
+});
+
+function start(msg: { id: number; runId: string }): void {
   const run = planned.get(msg.runId);
-  if (!run) return send({ type: 'error', id: msg.id, message: `run ${msg.runId} is not in the batch manifest of ${batchDir}` });
+  if (!run) {
+    send({ type: 'error', id: msg.id, message: `run ${msg.runId} is not in the batch manifest of ${batchDir}` });
+    return;
+  }
   const abort = new AbortController();
   running.set(msg.id, abort);
   runCell(shareRateLimits(run, share), {
@@ -68,7 +96,7 @@ process.on('message', (raw) => {
       },
     )
     .finally(() => running.delete(msg.id));
-});
+}
 // The parent going away (killed) ends this process at once, so that nothing writes to the logs while a
 // resume may already be reading them; the runs stay resumable from their last completed turn.
 process.on('disconnect', () => process.exit(0));

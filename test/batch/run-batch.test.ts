@@ -98,6 +98,30 @@ parameters: { temperature: [0.5, 1] }
     }
   });
 
+  it('a process pool stopped while it still has runs waiting to start ends them as interrupted; resume runs every turn once', async () => {
+    // Child processes run the built code.
+    const { processPool } = await import('../../dist/batch/process-pool.js');
+    const { manifest, batchDir } = await setUp('scenarios: [chat.yaml]\nrepetitions: 150\nconcurrency: 150\n', { maxTurns: 3, chunkDelayMs: 20 });
+    const pool = await processPool({ batchId: manifest.batchId, batchDir, processes: 1, env: {}, logLevel: 'silent', analysis: false });
+    const stop = new AbortController();
+    // Once the first group of runs has been sent to the child, before it could start them all.
+    setImmediate(() => stop.abort());
+    const summary = await runBatch(manifest, batchDir, { executor: pool, signal: stop.signal });
+    await pool.close();
+    expect(summary.stoppedBy).toBe('interrupted');
+    expect(summary.runs.interrupted + summary.runs.skipped).toBe(150);
+    expect(summary.runs.interrupted).toBeGreaterThan(0);
+    // Those still waiting in the child were never started: no folder, nothing written.
+    expect(manifest.runs.filter((r) => existsSync(join(batchDir, r.runId))).length).toBeLessThan(summary.runs.interrupted);
+
+    const resumed = await runBatch(manifest, batchDir, { executor: executor(manifest.batchId, batchDir) });
+    expect(resumed.runs).toMatchObject({ completed: 150, interrupted: 0 });
+    for (const run of manifest.runs) {
+      const log = await readRunLog(join(batchDir, run.runId, 'events.jsonl'));
+      expect(log.events.filter((e) => e.type === 'turn.completed').map((e) => (e.type === 'turn.completed' ? e.turn : 0))).toEqual([1, 2, 3]);
+    }
+  });
+
   it('reports a run whose log cannot be continued as failed and leaves it alone', async () => {
     const { manifest, batchDir } = await setUp('scenarios: [chat.yaml]\nrepetitions: 2\n');
     await runBatch(manifest, batchDir, { executor: executor(manifest.batchId, batchDir) });

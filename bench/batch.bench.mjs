@@ -1,16 +1,19 @@
-// Batch throughput and memory, each figure a ratio or rate measured in this one run:
-// - latencyBound: 500 concurrent runs of 50 turns (the run length of the memory figure), every turn taking
+// Batch throughput and memory, each figure a ratio or rate measured in this one run, each in a fresh
+// process. "Warm" figures run an untimed warm-up batch first in that process, so the code is compiled as
+// it is a few seconds into an overnight batch; "cold" ones time the first batch the process runs, as
+// `arena batch` starts (start-up then includes compiling the code).
+// - latencyBound: 500 concurrent runs of 50 turns (the run shape of the memory figure), every turn taking
 //   100 ms (scripted agents pausing 100 ms inside each turn); achieved turns/s over the ideal 500 × 10 =
-//   5,000 turns/s (goal ≥ 0.95); in one process and with `--processes 2` (a pool of two child processes).
-//   Also from the logs: how long the runs took to start, and the steady-state ratio while all of them were
-//   under way. The process is cold, as `arena batch` is: no warm-up run.
-// - latencyBoundShortRuns: the same with runs of 20 turns (2 s each), where the start-up of 500 runs
-//   (about 0.1 s) weighs 2.5 times as much: the figure earlier sessions reported.
-// - latencyBoundHttp: the same against a local OpenAI-style server (child process) answering after 100 ms,
-//   through the real openai backend (SDK + fetch): what the HTTP stack costs on top.
+//   5,000 turns/s (goal ≥ 0.95). Warm; also cold, cold with `--processes 2` (a pool of two child
+//   processes), and with runs of 20 turns (2 s each, where start-up weighs 2.5 times as much) warm and
+//   cold. From the logs: how long the runs took to start, and the steady-state ratio while all of them
+//   were under way.
+// - latencyBoundHttp: 500 runs against a local OpenAI-style server (child process) answering after 100 ms,
+//   through the real openai backend (SDK + fetch): what the HTTP stack costs on top. Also with 50 runs of
+//   20 turns (an ideal of 500 requests/s), a load this machine can carry.
 // - cpuBound: instant scripted agents, run logs written and keyword analysis on → turns/s (goal ≥ 10,000);
-//   also with `--processes 2`, and without analysis for comparison.
-// - memory: 1,000 concurrent runs of 50 turns in a fresh process → peak RSS in MB (goal ≤ 1,024).
+//   warm, cold, cold with `--processes 2`, and warm without analysis for comparison.
+// - memory: 1,000 concurrent runs of 50 turns → peak RSS in MB (goal ≤ 1,024).
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,8 +33,20 @@ function writePlan(dir, scenario, plan) {
   return join(dir, 'plan.yaml');
 }
 
-/** As `arena batch` runs a plan: the batch lock held, which covers every run folder in it. */
+/** A plan `<name>.plan.yaml` of `runs` repetitions of scenario `<name>.yaml` (all at once by default). */
+function writePlanAs(dir, name, scenario, runs, concurrency = runs) {
+  writeFileSync(join(dir, `${name}.yaml`), scenario);
+  writeFileSync(join(dir, `${name}.plan.yaml`), `scenarios: [${name}.yaml]\nrepetitions: ${runs}\nconcurrency: ${concurrency}\n`);
+  return join(dir, `${name}.plan.yaml`);
+}
+
+/**
+ * As `arena batch` runs a plan: the batch lock held, which covers every run folder in it. With `warmup`
+ * (a plan file), that batch runs first, untimed, in this process: the code the timed batch runs is then
+ * compiled, as it is a few seconds into an overnight batch.
+ */
 async function timedBatch(planFile, runsDir, options = {}) {
+  if (options.warmup) await timedBatch(options.warmup, `${runsDir}-warmup`, { ...options, warmup: undefined });
   const loaded = await loadPlan(planFile);
   const { manifest, batchDir } = createBatch(loaded, runsDir);
   const unlock = lockRunDir(batchDir, join(batchDir, 'batch.json'), 'batch');
@@ -74,22 +89,25 @@ async function startSlowServer(delayMs) {
   return { baseURL: `http://127.0.0.1:${port}/v1`, close: () => child.kill() };
 }
 
-async function latencyBound(dir, processes = 1, turns = 50) {
+async function latencyBound(dir, processes = 1, turns = 50, warm = false) {
   const runs = 500;
   // Two one-word chunks with 100 ms between them: 100 ms a turn.
-  const agent = (id) => `  - { id: ${id}, backend: scripted, generator: { kind: cycle, templates: ["calm reply"], chunkWords: 1, chunkDelayMs: 100 } }`;
+  const agent = (id, delay = 100) => `  - { id: ${id}, backend: scripted, generator: { kind: cycle, templates: ["calm reply"], chunkWords: 1, chunkDelayMs: ${delay} } }`;
   const planFile = writePlan(
     dir,
     `name: latency\nagents:\n${agent('a')}\n${agent('b')}\nlimits: { maxTurns: ${turns} }\n`,
     `scenarios: [scenario.yaml]\nrepetitions: ${runs}\nconcurrency: ${runs}\n`,
   );
-  const { summary, seconds, batchDir } = await timedBatch(planFile, join(dir, `latency-runs-${processes}-${turns}`), { processes });
+  // The warm-up: the same 500 runs, 10 turns of 1 ms each.
+  const warmup = warm ? writePlanAs(dir, 'warmup', `name: warmup\nagents:\n${agent('a', 1)}\n${agent('b', 1)}\nlimits: { maxTurns: 10 }\n`, runs) : undefined;
+  const { summary, seconds, batchDir } = await timedBatch(planFile, join(dir, `latency-runs-${processes}-${turns}`), { processes, ...(warmup ? { warmup } : {}) });
   const ideal = runs * (1000 / 100);
   const achieved = summary.turns / seconds;
   return {
     processes,
     runs,
     turnsPerRun: turns,
+    warm,
     completed: summary.runs.completed,
     seconds: round(seconds),
     turnsPerSec: round(achieved),
@@ -130,9 +148,7 @@ function phases(batchDir, ideal) {
   };
 }
 
-async function latencyBoundHttp(dir) {
-  const runs = 500;
-  const turns = 5;
+async function latencyBoundHttp(dir, runs = 500, turns = 5) {
   const server = await startSlowServer(100);
   try {
     const planFile = writePlan(
@@ -140,7 +156,7 @@ async function latencyBoundHttp(dir) {
       `name: latency\nagents:\n  - { id: a, backend: scripted, generator: { kind: echo } }\n  - { id: b, backend: scripted, generator: { kind: echo } }\nlimits: { maxTurns: ${turns} }\n`,
       `scenarios: [scenario.yaml]\nmodels:\n  - { id: slow, backend: openai, model: bench, baseURL: "${server.baseURL}", maxRetries: 0 }\nrepetitions: ${runs}\nconcurrency: ${runs}\n`,
     );
-    const { summary, seconds } = await timedBatch(planFile, join(dir, 'http-runs'), { env: { OPENAI_API_KEY: 'bench-not-a-key' } });
+    const { summary, seconds } = await timedBatch(planFile, join(dir, `http-runs-${runs}`), { env: { OPENAI_API_KEY: 'bench-not-a-key' } });
     const ideal = runs * (1000 / 100);
     const achieved = summary.turns / seconds;
     return { runs, turnsPerRun: turns, completed: summary.runs.completed, seconds: round(seconds), turnsPerSec: round(achieved), idealTurnsPerSec: ideal, ratio: round(achieved / ideal, 3) };
@@ -158,17 +174,17 @@ async function analysisObservers() {
   }
 }
 
-async function cpuBound(dir, withAnalysis, processes = 1) {
+async function cpuBound(dir, withAnalysis, processes = 1, warm = false) {
   const runs = 600;
   const turns = 50;
-  const planFile = writePlan(
-    dir,
-    `name: cpu\nagents:\n  - { id: a, backend: scripted, generator: { kind: drift, from: research, to: bliss, onsetTurn: 10 } }\n  - { id: b, backend: scripted, generator: { kind: drift, from: research, to: bliss, onsetTurn: 10 } }\nlimits: { maxTurns: ${turns} }\n`,
-    `scenarios: [scenario.yaml]\nrepetitions: ${runs}\nconcurrency: 50\n`,
-  );
+  const scenario = (name) =>
+    `name: ${name}\nagents:\n  - { id: a, backend: scripted, generator: { kind: drift, from: research, to: bliss, onsetTurn: 10 } }\n  - { id: b, backend: scripted, generator: { kind: drift, from: research, to: bliss, onsetTurn: 10 } }\nlimits: { maxTurns: ${turns} }\n`;
+  const planFile = writePlan(dir, scenario('cpu'), `scenarios: [scenario.yaml]\nrepetitions: ${runs}\nconcurrency: 50\n`);
+  // The warm-up: the same batch once, so the heap has grown to its working size too.
+  const warmup = warm ? writePlanAs(dir, 'warmup', scenario('warmup'), runs, 50) : undefined;
   const observersFor = withAnalysis ? await analysisObservers() : undefined;
-  const { summary, seconds } = await timedBatch(planFile, join(dir, `cpu-runs-${withAnalysis}-${processes}`), { processes, ...(observersFor ? { observersFor } : {}) });
-  return { processes, runs, turnsPerRun: turns, completed: summary.runs.completed, analysis: Boolean(observersFor), seconds: round(seconds), turnsPerSec: round(summary.turns / seconds) };
+  const { summary, seconds } = await timedBatch(planFile, join(dir, `cpu-runs-${withAnalysis}-${processes}`), { processes, ...(observersFor ? { observersFor } : {}), ...(warmup ? { warmup } : {}) });
+  return { processes, runs, turnsPerRun: turns, warm, completed: summary.runs.completed, analysis: Boolean(observersFor), seconds: round(seconds), turnsPerSec: round(summary.turns / seconds) };
 }
 
 /** Runs in a child process so its peak RSS is the batch's alone. */
@@ -199,10 +215,11 @@ async function inChild(...args) {
   return JSON.parse(out.trim().split('\n').pop());
 }
 
-async function latencyChild(processes, turns) {
-  const dir = mkdtempSync(join(tmpdir(), 'arena-bench-latency-'));
+/** Prints the JSON of one figure, measured in this (fresh) process. */
+async function figureChild(measure) {
+  const dir = mkdtempSync(join(tmpdir(), 'arena-bench-batch-'));
   try {
-    process.stdout.write(JSON.stringify(await latencyBound(dir, processes, turns)) + '\n');
+    process.stdout.write(JSON.stringify(await measure(dir)) + '\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -211,26 +228,45 @@ async function latencyChild(processes, turns) {
 const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 export default async function batchBench() {
-  const dir = mkdtempSync(join(tmpdir(), 'arena-bench-batch-'));
-  try {
-    const latency = await inChild('--latency-child', '1', '50');
-    const latency2 = await inChild('--latency-child', '2', '50');
-    const latencyShort = await inChild('--latency-child', '1', '20');
-    const http = await latencyBoundHttp(dir);
-    const cpu = await cpuBound(dir, true);
-    const cpu2 = await cpuBound(dir, true, 2);
-    const cpuNoAnalysis = await cpuBound(dir, false);
-    const mem = await inChild('--memory-child');
-    return { latencyBound: latency, latencyBoundTwoProcesses: latency2, latencyBoundShortRuns: latencyShort, latencyBoundHttp: http, cpuBound: cpu, cpuBoundTwoProcesses: cpu2, cpuBoundWithoutAnalysis: cpuNoAnalysis, memory: mem };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  // Every figure in a fresh process. `warm`: after an untimed warm-up batch in that process (the JIT has
+  // compiled the code, as a few seconds into an overnight batch); cold: the batch is the first thing the
+  // process runs, as `arena batch` starts. Process pools are always cold (their children are new).
+  const latency = await inChild('--latency-child', '1', '50', 'warm');
+  const latencyCold = await inChild('--latency-child', '1', '50', 'cold');
+  const latency2 = await inChild('--latency-child', '2', '50', 'cold');
+  const latencyShort = await inChild('--latency-child', '1', '20', 'warm');
+  const latencyShortCold = await inChild('--latency-child', '1', '20', 'cold');
+  const http = await inChild('--http-child', '500', '5');
+  const httpFewer = await inChild('--http-child', '50', '20');
+  const cpu = await inChild('--cpu-child', 'analysis', '1', 'warm');
+  const cpuCold = await inChild('--cpu-child', 'analysis', '1', 'cold');
+  const cpu2 = await inChild('--cpu-child', 'analysis', '2', 'cold');
+  const cpuNoAnalysis = await inChild('--cpu-child', 'no-analysis', '1', 'warm');
+  const mem = await inChild('--memory-child');
+  return {
+    latencyBound: latency,
+    latencyBoundCold: latencyCold,
+    latencyBoundTwoProcesses: latency2,
+    latencyBoundShortRuns: latencyShort,
+    latencyBoundShortRunsCold: latencyShortCold,
+    latencyBoundHttp: http,
+    latencyBoundHttpFiftyRuns: httpFewer,
+    cpuBound: cpu,
+    cpuBoundCold: cpuCold,
+    cpuBoundTwoProcesses: cpu2,
+    cpuBoundWithoutAnalysis: cpuNoAnalysis,
+    memory: mem,
+  };
 }
 
 if (process.argv[1] === SELF && process.argv[2] === '--memory-child') {
   await memoryChild();
 } else if (process.argv[1] === SELF && process.argv[2] === '--latency-child') {
-  await latencyChild(Number(process.argv[3]), Number(process.argv[4]));
+  await figureChild((dir) => latencyBound(dir, Number(process.argv[3]), Number(process.argv[4]), process.argv[5] === 'warm'));
+} else if (process.argv[1] === SELF && process.argv[2] === '--cpu-child') {
+  await figureChild((dir) => cpuBound(dir, process.argv[3] === 'analysis', Number(process.argv[4]), process.argv[5] === 'warm'));
+} else if (process.argv[1] === SELF && process.argv[2] === '--http-child') {
+  await figureChild((dir) => latencyBoundHttp(dir, Number(process.argv[3]), Number(process.argv[4])));
 } else if (process.argv[1] === SELF) {
   console.log(JSON.stringify(await batchBench(), null, 2));
 }

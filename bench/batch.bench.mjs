@@ -211,7 +211,8 @@ async function inChild(...args) {
   const child = spawn(process.execPath, [SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
-  await new Promise((r) => child.on('exit', r));
+  const code = await new Promise((r) => child.on('exit', r));
+  if (code !== 0) throw new Error(`bench child ${args.join(' ')} exited with ${code}`);
   return JSON.parse(out.trim().split('\n').pop());
 }
 

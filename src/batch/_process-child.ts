@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { openBatchLog } from './_batch-log.js';
 import { ToChildSchema, type FromChild } from './_process-protocol.js';
-import { runCell } from './run-cell.js';
+import { inspectRun, runCell } from './run-cell.js';
 import { readManifest } from './manifest.js';
 import { shareRateLimits } from './process-pool.js';
 import { defaultExtras } from '../cli/_extras.js';
@@ -52,16 +52,36 @@ process.on('message', (raw) => {
   if (!parsed.success) return logger.error({ problem: parsed.error.issues[0]?.message }, 'bad message from the batch');
   const msg = parsed.data;
   if (msg.type === 'stop') {
-    // Not started yet: it never will be, and ends as interrupted with nothing done.
     const waiting = toStart.findIndex((m) => m.id === msg.id);
     if (waiting < 0) return running.get(msg.id)?.abort();
     const [{ runId }] = toStart.splice(waiting, 1) as [{ id: number; runId: string }];
-    send({ type: 'done', id: msg.id, outcome: { runId, runDir: join(batchDir, runId), status: 'interrupted', stopReason: 'interrupted', turns: 0, costUsd: 0, resumed: false } });
+    void reportUnstarted(msg.id, runId);
     return;
   }
   toStart.push(msg);
   if (toStart.length === 1) setImmediate(startSome);
 });
+
+/**
+ * A run stopped before it started here never will be: it ends as its folder stands. One already finished
+ * (a run handed over from a process that died) keeps its outcome; one begun in an earlier invocation is
+ * interrupted with the turns and cost it has; a new one is interrupted with nothing done. The batch
+ * summary adds these up, as it does for runs that did start.
+ */
+async function reportUnstarted(id: number, runId: string): Promise<void> {
+  const runDir = join(batchDir, runId);
+  const interrupted = { runId, runDir, status: 'interrupted' as const, stopReason: 'interrupted', turns: 0, costUsd: 0, resumed: false };
+  try {
+    const found = await inspectRun(runDir);
+    if (found.kind === 'finished') return void send({ type: 'done', id, outcome: found.outcome });
+    if (found.kind === 'resumable') {
+      return void send({ type: 'done', id, outcome: { ...interrupted, turns: found.state.turn, costUsd: found.state.totals.costUsd, resumed: true } });
+    }
+  } catch (err) {
+    logger.warn({ runId, err: err instanceof Error ? err.message : String(err) }, 'cannot read the log of a run stopped before it started');
+  }
+  send({ type: 'done', id, outcome: interrupted });
+}
 
 function start(msg: { id: number; runId: string }): void {
   const run = planned.get(msg.runId);

@@ -12,7 +12,10 @@ export interface RunCounts {
   failed: number;
   /** Not started (budget, wall time, Ctrl-C). */
   skipped: number;
-  /** Started and interrupted before the end; `arena batch resume` continues them. */
+  /**
+   * Interrupted before the end (Ctrl-C, the wall-time limit), including runs a process pool had been sent
+   * but not yet started; `arena batch resume` continues them.
+   */
   interrupted: number;
 }
 

@@ -9,6 +9,7 @@ import { readRunLog } from '../../src/runlog/reader.js';
 import { silentLogger } from '../../src/logger.js';
 import type { Agent } from '../../src/agents/agent.js';
 import type { ManifestRun } from '../../src/batch/manifest.js';
+import type { Executor } from '../../src/batch/scheduler.js';
 import { pricedAgent, writeBatchFixture } from './_fixtures.js';
 
 async function setUp(plan: string, fixture: { maxTurns?: number; chunkDelayMs?: number } = {}) {
@@ -120,6 +121,42 @@ parameters: { temperature: [0.5, 1] }
       const log = await readRunLog(join(batchDir, run.runId, 'events.jsonl'));
       expect(log.events.filter((e) => e.type === 'turn.completed').map((e) => (e.type === 'turn.completed' ? e.turn : 0))).toEqual([1, 2, 3]);
     }
+  });
+
+  it('a run a process pool never started keeps the turns it had from an earlier invocation in the summary', async () => {
+    const { processPool } = await import('../../dist/batch/process-pool.js');
+    const { manifest, batchDir } = await setUp('scenarios: [chat.yaml]\nrepetitions: 150\nconcurrency: 150\n', { maxTurns: 10, chunkDelayMs: 20 });
+    // First invocation: every run gets a few turns in, then Ctrl-C.
+    const first = new AbortController();
+    setTimeout(() => first.abort(), 400);
+    const partial = await runBatch(manifest, batchDir, { executor: executor(manifest.batchId, batchDir), signal: first.signal });
+    expect(partial.runs.interrupted).toBe(150);
+    expect(partial.turns).toBeGreaterThan(0);
+    // Second, through a pool, stopped before the child could start most of them.
+    const pool = await processPool({ batchId: manifest.batchId, batchDir, processes: 1, env: {}, logLevel: 'silent', analysis: false });
+    const second = new AbortController();
+    let sent = 0;
+    // Ctrl-C right after the first group of runs went to the child.
+    const stopAfterFirstGroup: Executor = {
+      execute: (run, ctx) => {
+        const outcome = pool.execute(run, ctx);
+        if (++sent === 100) second.abort();
+        return outcome;
+      },
+    };
+    const again = await runBatch(manifest, batchDir, { executor: stopAfterFirstGroup, signal: second.signal });
+    await pool.close();
+    expect(again.runs.interrupted).toBeGreaterThan(0);
+    // Each run's result counts the turns in its log, started here or not.
+    for (const r of again.results) {
+      const log = await readRunLog(join(batchDir, r.runId, 'events.jsonl'));
+      expect(r.turns).toBe(log.events.filter((e) => e.type === 'turn.completed').length);
+      expect(r.turns).toBeGreaterThan(0);
+    }
+
+    const resumed = await runBatch(manifest, batchDir, { executor: executor(manifest.batchId, batchDir) });
+    expect(resumed.runs).toMatchObject({ completed: 150, interrupted: 0 });
+    expect(resumed.turns).toBe(1500);
   });
 
   it('reports a run whose log cannot be continued as failed and leaves it alone', async () => {

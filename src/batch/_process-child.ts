@@ -4,6 +4,7 @@ import { ToChildSchema, type FromChild } from './_process-protocol.js';
 import { inspectRun, runCell } from './run-cell.js';
 import { readManifest } from './manifest.js';
 import { shareRateLimits } from './process-pool.js';
+import { START_GROUP } from './scheduler.js';
 import { defaultExtras } from '../cli/_extras.js';
 
 /**
@@ -41,7 +42,6 @@ setInterval(report, 250).unref();
 // time with the event loop turning between groups (as the scheduler starts them), so the first runs'
 // turns get going before the last are built.
 const toStart: { id: number; runId: string }[] = [];
-const START_GROUP = 100;
 const startSome = () => {
   for (const msg of toStart.splice(0, START_GROUP)) start(msg);
   if (toStart.length > 0) setImmediate(startSome);

@@ -64,10 +64,10 @@ interface Active {
 }
 
 /**
- * Runs started before the event loop may turn. A run's start (its actor, agents and first turn) costs
+ * Runs started before the event loop may turn (here and in process-pool children). A run's start (its actor, agents and first turn) costs
  * 0.1–0.3 ms of this thread; a group of 100 is 10–30 ms, a delay its first turns barely notice.
  */
-const START_GROUP = 100;
+export const START_GROUP = 100;
 
 /** Run planned runs with a concurrency limit, a cost budget and a wall-time limit. */
 export async function schedule(options: ScheduleOptions): Promise<ScheduleResult> {

@@ -3,7 +3,7 @@ import { observedTurns, type RunSummary } from './run-summary.js';
 import { fisherExact } from './stats/fisher.js';
 import { kaplanMeier, type SurvivalPoint } from './stats/kaplan-meier.js';
 import { summarize } from './stats/quantile.js';
-import { wilson } from './stats/wilson.js';
+import { wilson } from '../stats/wilson.js';
 import { foldCounts, tableRows, type Tally } from './word-tally.js';
 
 /** One row of a system-card word table. */

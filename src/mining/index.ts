@@ -11,7 +11,7 @@ export { ChosenWords, countChosenWords, countEmoji, countWords, emojiOf, isEmoji
 export { fisherExact } from './stats/fisher.js';
 export { kaplanMeier, type SurvivalObservation, type SurvivalPoint } from './stats/kaplan-meier.js';
 export { quantile, summarize } from './stats/quantile.js';
-export { wilson, Z95 } from './stats/wilson.js';
+export { wilson, Z95 } from '../stats/wilson.js';
 export { importPaths, IMPORT_FORMATS, type ImportFormat, type ImportResult } from './import/import-files.js';
 export { parseBackrooms, parseBackroomsName, type BackroomsName } from './import/backrooms.js';
 export { parseShareGpt } from './import/sharegpt.js';

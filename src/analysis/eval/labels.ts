@@ -109,22 +109,22 @@ export function parseLabels(text: string, file: string, minConfidence: Confidenc
   return parseJsonl(text, file, minConfidence);
 }
 
-function problem(file: string, where: string, issue: z.core.$ZodIssue, raw: unknown): InputError {
+/** `file: records[3].bliss: expected boolean, got string` from the first zod issue of a value found at `at`. */
+function problem(file: string, at: readonly PropertyKey[], issue: z.core.$ZodIssue, raw: unknown): InputError {
   const d = describeIssue(issue, raw);
-  const path = formatPath(d.path);
-  return new InputError(`${file}: ${where}${path ? `: ${path}` : ''}: ${d.problem}`);
+  return new InputError(`${file}: ${formatPath([...at, ...d.path])}: ${d.problem}`);
 }
 
 function parseShared(whole: object, file: string, minConfidence: Confidence): LabelSet {
   const top = SharedFileSchema.safeParse(whole);
-  if (!top.success) throw problem(file, 'records', top.error.issues[0]!, whole);
+  if (!top.success) throw problem(file, [], top.error.issues[0]!, whole);
   const records: LabelRecord[] = [];
   const seen = new Map<string, number>();
   let below = 0;
   top.data.records.forEach((raw, i) => {
     const where = `record ${i}`;
     const parsed = SharedRecordSchema.safeParse(raw);
-    if (!parsed.success) throw problem(file, `records[${i}]`, parsed.error.issues[0]!, raw);
+    if (!parsed.success) throw problem(file, ['records', i], parsed.error.issues[0]!, raw);
     const r = parsed.data;
     const fields: Record<string, unknown> = r;
     const labels = new Map<string, AttractorLabel>();

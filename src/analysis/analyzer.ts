@@ -1,9 +1,12 @@
 import type { EventBody } from '../runlog/events.js';
-import type { AttractorDefinition } from './attractor.js';
+import type { AttractorDefinition, SignalGate } from './attractor.js';
+import { drivers, predict, type FeatureRow } from './detector-model.js';
+import { turnRow, withWindow, WINDOW_TURNS, type LexiconSignals } from './feature-row.js';
 import { LexiconIndex, topTerms, type LexiconMatch } from './lexicon.js';
-import { Hysteresis } from './onset.js';
-import { blendScore, lexiconDensity, signalScore } from './score.js';
+import { AttractorState, type Transition } from './onset.js';
+import { blendScore, lexiconDensity, lengthFactor, signalScore } from './score.js';
 import { TextWindow, type TextFeatures, type TurnInput } from './text-features.js';
+import { emojis, words } from './tokenize.js';
 import { cosine, meanDirection, round4 } from './vectors.js';
 
 export interface AnalyzerOptions {
@@ -12,6 +15,8 @@ export interface AnalyzerOptions {
   centroids?: ReadonlyMap<string, Float32Array>;
   /** Id of the embedder that made the vectors, recorded in each turn's features. */
   embedder?: string;
+  /** Compute every feature of the rows, not only those the calibrated detectors read (for fitting). */
+  fullRows?: boolean;
 }
 
 /** The synchronous, text-only half of a turn's analysis. */
@@ -19,6 +24,8 @@ export interface TextStep {
   input: TurnInput;
   features: TextFeatures;
   match: LexiconMatch;
+  /** Lexicon hits in the turn's last lines (only when a calibrated detector uses them). */
+  tail: LexiconMatch | undefined;
 }
 
 /** What one turn adds to the run log, and which attractors it made the conversation enter. */
@@ -26,18 +33,25 @@ export interface TurnAnalysis {
   /** analysis.turn, then attractor.exited / attractor.entered in library order. */
   events: EventBody[];
   entered: { attractor: string; turn: number }[];
+  /** The turn's named features, window included: what calibrated detectors read and `arena detect fit` fits on. */
+  row: FeatureRow;
 }
 
 /** Per-turn record kept for evidence. */
 interface Recent {
   turn: number;
   scores: number[];
+  signals: number[];
   similarity: (number | undefined)[];
   match: LexiconMatch;
+  row: FeatureRow;
 }
 
 const EVIDENCE_TERMS = 5;
 const FEATURE_TERMS = 3;
+const EVIDENCE_DRIVERS = 4;
+/** The last lines of a turn, where a closing formula or a goodbye sits. */
+const TAIL_LINES = 3;
 
 /**
  * The whole analysis of one conversation, turn by turn, with no clock and no I/O: the same turns (and
@@ -48,7 +62,9 @@ export class ConversationAnalyzer {
   private readonly index: LexiconIndex;
   private readonly withLexicon: boolean[];
   private readonly window = new TextWindow();
-  private readonly detectors: Hysteresis[];
+  private readonly detectors: AttractorState[];
+  private readonly needsTail: boolean;
+  private readonly rows: Record<string, number>[] = [];
   private readonly recent: Recent[] = [];
   private readonly opening: Float32Array[] = [];
   private openingMean: Float32Array | undefined;
@@ -58,7 +74,8 @@ export class ConversationAnalyzer {
   constructor(private readonly options: AnalyzerOptions) {
     this.index = LexiconIndex.for(options.attractors);
     this.withLexicon = options.attractors.map(hasLexicon);
-    this.detectors = options.attractors.map((a) => new Hysteresis(a.thresholds));
+    this.detectors = options.attractors.map((a) => new AttractorState(a.thresholds, a.calibrated?.thresholds));
+    this.needsTail = options.fullRows === true || options.attractors.some((a) => a.calibrated?.model.features.some((f) => f.includes('tail:')));
   }
 
   get attractors(): readonly AttractorDefinition[] {
@@ -67,12 +84,18 @@ export class ConversationAnalyzer {
 
   text(input: TurnInput): TextStep {
     const { features, tokens } = this.window.next(input);
-    return { input, features, match: this.index.match(tokens.words, tokens.emoji, input.text) };
+    const match = this.index.match(tokens.words, tokens.emoji, input.text);
+    let tail: LexiconMatch | undefined;
+    if (this.needsTail) {
+      const text = tailOf(input.text);
+      tail = this.index.match(words(text), emojis(text), text);
+    }
+    return { input, features, match, tail };
   }
 
   /** Finish a turn; `embedding` is null when the turn was not embedded (empty text, embeddings off or failed). */
   complete(step: TextStep, embedding: Float32Array | null, embeddingError?: string): TurnAnalysis {
-    const { input, features: f, match } = step;
+    const { input, features: f, match, tail } = step;
     const defs = this.options.attractors;
     const emb = embedding ? this.embeddingFeatures(input.agentId, embedding) : undefined;
 
@@ -80,14 +103,27 @@ export class ConversationAnalyzer {
     const terms: Record<string, string[]> = {};
     const scores: Record<string, number> = {};
     const turnScores: number[] = [];
+    const signals: number[] = [];
+    const signalScores: Record<string, number> = {};
     const sims: (number | undefined)[] = [];
+    const lexSignals: LexiconSignals[] = defs.map((def, a) => {
+      const density = lexiconDensity(def, match.weighted[a]!, f);
+      return { density: density * lengthFactor(def, f), weighted: match.weighted[a]!, tail: tail?.weighted[a] ?? 0, signal: signalScore(def, f, density) };
+    });
+    this.rows.push(turnRow(f, defs, lexSignals, this.withLexicon));
+    if (this.rows.length > WINDOW_TURNS) this.rows.shift();
+    const row = withWindow(this.rows);
     defs.forEach((def, a) => {
       const density = lexiconDensity(def, match.weighted[a]!, f);
       if (this.withLexicon[a]) lexicon[def.name] = round4(density);
       if (match.terms[a]!.size > 0) terms[def.name] = topTerms(match.terms[a]!, match.weights[a]!, FEATURE_TERMS).map((t) => t.term);
       const sim = emb?.similarity[def.name];
-      const score = round4(blendScore(def, signalScore(def, f, density), sim));
+      const signal = round4(passes(def.signalGate, row) ? blendScore(def, lexSignals[a]!.signal, sim) : 0);
+      // A calibrated attractor's score is its model's probability; its gated signal is kept in the features.
+      const score = def.calibrated ? round4(predict(def.calibrated.model, row)) : signal;
+      if (def.calibrated) signalScores[def.name] = signal;
       scores[def.name] = score;
+      signals.push(signal);
       turnScores.push(score);
       sims.push(sim);
     });
@@ -107,22 +143,33 @@ export class ConversationAnalyzer {
       overlapLag: f.overlapLag,
       selfRepeat: round4(f.selfRepeat),
       echo: round4(f.echo),
+      letters: f.letters,
+      symbolShare: round4(f.symbolShare),
+      lineRepeat: round4(f.lineRepeat),
+      shapeRepeat: round4(f.shapeRepeat),
+      interface: round4(f.interface),
+      address: round4(f.address),
+      narration: round4(f.narration),
       lexicon,
       terms,
+      ...(Object.keys(signalScores).length > 0 ? { signals: signalScores } : {}),
       ...(emb ? { embedder: this.options.embedder, drift: emb.drift, step: emb.step, convergence: emb.convergence, similarity: emb.similarity } : {}),
       ...(embeddingError ? { embedder: this.options.embedder, embeddingError } : {}),
     };
 
-    this.recent.push({ turn: input.turn, scores: turnScores, similarity: sims, match });
+    this.recent.push({ turn: input.turn, scores: turnScores, signals, similarity: sims, match, row });
     if (this.recent.length > 16) this.recent.shift();
 
     const events: EventBody[] = [{ type: 'analysis.turn', turn: input.turn, features, scores }];
     const entered: TurnAnalysis['entered'] = [];
     defs.forEach((def, a) => {
-      const t = this.detectors[a]!.push(input.turn, turnScores[a]!);
+      const t = this.detectors[a]!.push(input.agentId, input.turn, signals[a]!, def.calibrated ? turnScores[a]! : undefined);
       if (!t) return;
       const run = this.recent.filter((r) => t.turns.includes(r.turn));
-      const evidence: Record<string, unknown> = { detectedAt: t.detectedAt, turns: t.turns, scores: run.map((r) => r.scores[a]!) };
+      const byRoute = (r: Recent) => (t.route === 'signal' ? r.signals[a]! : r.scores[a]!);
+      const evidence: Record<string, unknown> = { detectedAt: t.detectedAt, turns: t.turns, scores: run.map(byRoute), ...speakersOf(t) };
+      if (def.calibrated) evidence.route = t.route;
+      if (def.calibrated && t.route === 'calibrated' && t.kind === 'entered') evidence.drivers = strongest(run.map((r) => drivers(def.calibrated!.model, r.row, EVIDENCE_DRIVERS)));
       if (t.kind === 'entered') {
         const merged = new Map<string, number>();
         const weights = new Map<string, number>();
@@ -139,7 +186,7 @@ export class ConversationAnalyzer {
       }
       events.push({ type: t.kind === 'entered' ? 'attractor.entered' : 'attractor.exited', attractor: def.name, turn: t.turn, score: round4(t.score), evidence });
     });
-    return { events, entered };
+    return { events, entered, row };
   }
 
   analyze(input: TurnInput, embedding: Float32Array | null = null): TurnAnalysis {
@@ -167,6 +214,44 @@ export class ConversationAnalyzer {
     this.lastByAgent.set(agentId, v);
     return { drift, step, convergence, similarity };
   }
+}
+
+function tailOf(text: string): string {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  return lines.slice(-TAIL_LINES).join('\n');
+}
+
+/** Whether a turn's window features let the hand-set signal count (see AttractorDefinition.signalGate). */
+function passes(gate: readonly SignalGate[], row: FeatureRow): boolean {
+  for (const g of gate) {
+    const v = row[g.feature] ?? 0;
+    if (g.below !== undefined && !(v < g.below)) return false;
+    if (g.atLeast !== undefined && !(v >= g.atLeast)) return false;
+  }
+  return true;
+}
+
+function speakersOf(t: Transition): { speakers?: string[] } {
+  return t.speakers ? { speakers: t.speakers } : {};
+}
+
+/** The drivers over a run of turns: each feature's mean contribution, strongest first. */
+function strongest(perTurn: ReturnType<typeof drivers>[]): ReturnType<typeof drivers> {
+  const sum = new Map<string, { value: number; contribution: number; n: number }>();
+  for (const list of perTurn) {
+    for (const d of list) {
+      const s = sum.get(d.feature) ?? { value: 0, contribution: 0, n: 0 };
+      s.value += d.value;
+      s.contribution += d.contribution;
+      s.n++;
+      sum.set(d.feature, s);
+    }
+  }
+  const n = Math.max(perTurn.length, 1);
+  return [...sum]
+    .map(([feature, s]) => ({ feature, value: round4(s.value / s.n), contribution: round4(s.contribution / n) }))
+    .sort((a, b) => b.contribution - a.contribution || (a.feature < b.feature ? -1 : 1))
+    .slice(0, EVIDENCE_DRIVERS);
 }
 
 function hasLexicon(def: AttractorDefinition): boolean {

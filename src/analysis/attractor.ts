@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DetectorModelSchema } from './detector-model.js';
 
 /**
  * What an attractor is to the detector: a weighted lexicon, exemplar texts (their embeddings' mean is the
@@ -42,6 +43,13 @@ export type Lexicon = z.infer<typeof LexiconSchema>;
 export const SignalSchema = z.enum(['lexicon', 'emoji', 'silence', 'repetition']);
 export type Signal = z.infer<typeof SignalSchema>;
 
+const SignalGateSchema = z.strictObject({
+  feature: z.string().min(1),
+  below: z.number().optional(),
+  atLeast: z.number().optional(),
+});
+export type SignalGate = z.infer<typeof SignalGateSchema>;
+
 export const ThresholdsSchema = z
   .strictObject({
     /** Score a turn needs to count towards entry. */
@@ -55,6 +63,9 @@ export const ThresholdsSchema = z
   })
   .refine((t) => t.exit <= t.enter, { message: 'exit must not exceed enter', path: ['exit'] });
 export type Thresholds = z.infer<typeof ThresholdsSchema>;
+
+export const CalibratedSchema = z.strictObject({ model: DetectorModelSchema, thresholds: ThresholdsSchema });
+export type Calibrated = z.infer<typeof CalibratedSchema>;
 
 export const AttractorDefinitionSchema = z.strictObject({
   /** Lower-case name used in events and scenarios: spiritual_bliss. */
@@ -83,6 +94,17 @@ export const AttractorDefinitionSchema = z.strictObject({
   /** Cosine similarity to the centroid mapped to 0 and 1. */
   similarityRange: z.tuple([z.number(), z.number()]).default([0.2, 0.6]),
   thresholds: ThresholdsSchema.prefault({}),
+  /**
+   * Turns where the signal counts: each listed window feature (see feature-row.ts) must lie below `below`
+   * and at or above `atLeast`; on other turns the signal scores 0. Keeps a hand-set signal to the register it
+   * was written for (bliss said between participants, not narrated through an interface).
+   */
+  signalGate: z.array(SignalGateSchema).default([]),
+  /**
+   * A calibrated detector (a logistic turn model and its own thresholds, fitted on labelled conversations by
+   * `arena detect fit`) beside the signal: the conversation is in the attractor while either has entered it.
+   */
+  calibrated: CalibratedSchema.optional(),
 });
 export type AttractorDefinition = z.infer<typeof AttractorDefinitionSchema>;
 export type AttractorDefinitionInput = z.input<typeof AttractorDefinitionSchema>;

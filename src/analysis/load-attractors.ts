@@ -7,6 +7,7 @@ import { InputError, ScenarioError } from '../errors.js';
 import { formatPath } from '../format-path.js';
 import { AttractorDefinitionSchema, LexiconSchema, type AttractorDefinition } from './attractor.js';
 import { BUILTIN_ATTRACTORS, BUILTIN_NAMES, builtinAttractor } from './builtin.js';
+import { applyCalibration, loadCalibrationFile, type Calibration } from './calibration.js';
 
 /**
  * An entry of an attractor file: a full definition, or `extends: <name>` plus only what changes.
@@ -82,14 +83,18 @@ export async function loadAttractorFile(file: string, known?: readonly Attractor
 
 /**
  * The attractors a scenario's `detectors` list names: built-in names, `all` (or `*`) for the whole
- * library, and paths to YAML files (resolved against `baseDir`) whose definitions add to or replace
- * built-ins of the same name. No list means the whole library. Order: as listed, each once.
+ * library, paths to YAML files (resolved against `baseDir`) whose definitions add to or replace
+ * built-ins of the same name, and paths to calibration files (.json, from `arena detect fit`) whose fitted
+ * detectors replace those of the attractors listed. No list means the whole library. Order: as listed, each once.
  */
 export async function resolveDetectors(specs: readonly string[] | undefined, baseDir: string, extra: readonly AttractorDefinition[] = []): Promise<AttractorDefinition[]> {
   const out = new Map<string, AttractorDefinition>();
   const add = (d: AttractorDefinition) => out.set(d.name, d);
+  const calibrations: Calibration[] = [];
   for (const spec of specs ?? ['all']) {
-    if (spec === 'all' || spec === '*') {
+    if (/\.json$/i.test(spec)) {
+      calibrations.push(await loadCalibrationFile(isAbsolute(spec) ? spec : resolve(baseDir, spec)));
+    } else if (spec === 'all' || spec === '*') {
       for (const d of BUILTIN_ATTRACTORS) if (!out.has(d.name)) add(extra.find((x) => x.name === d.name) ?? d);
     } else if (/\.ya?ml$/i.test(spec) || spec.includes('/')) {
       const file = isAbsolute(spec) ? spec : resolve(baseDir, spec);
@@ -100,7 +105,10 @@ export async function resolveDetectors(specs: readonly string[] | undefined, bas
       add(d);
     }
   }
-  return [...out.values()];
+  let defs = [...out.values()];
+  if (calibrations.length > 0 && defs.length === 0) defs = [...BUILTIN_ATTRACTORS];
+  for (const c of calibrations) defs = applyCalibration(defs, c);
+  return defs;
 }
 
 function withoutExtends(entry: Entry): Omit<Entry, 'extends'> {

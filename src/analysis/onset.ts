@@ -11,6 +11,8 @@ export interface Transition {
   score: number;
   /** The turns of that run, in order. */
   turns: number[];
+  /** With three or more speakers: who is in the state once this transition has happened. */
+  speakers?: string[];
 }
 
 /**
@@ -47,5 +49,77 @@ export class Hysteresis {
       score: run.reduce((a, r) => a + r.score, 0) / run.length,
       turns: run.map((r) => r.turn),
     };
+  }
+}
+
+/**
+ * Whether a conversation is in an attractor. With one or two speakers this is the hysteresis over all
+ * turns in order. With three or more, each speaker also has a hysteresis over their own turns (the others'
+ * turns in between do not break it), and the conversation is in the attractor while its turns are, or
+ * while at least one speaker is: bliss said by one agent of three enters, and its transition names the
+ * speakers in the state.
+ */
+export class ConversationState {
+  private readonly all: Hysteresis;
+  private readonly bySpeaker = new Map<string, Hysteresis>();
+  private inside = false;
+
+  constructor(private readonly t: Thresholds) {
+    this.all = new Hysteresis(t);
+  }
+
+  get isInside(): boolean {
+    return this.inside;
+  }
+
+  push(speaker: string, turn: number, score: number): Transition | undefined {
+    const overall = this.all.push(turn, score);
+    let own = this.bySpeaker.get(speaker);
+    if (!own) this.bySpeaker.set(speaker, (own = new Hysteresis(this.t)));
+    const mine = own.push(turn, score);
+    const many = this.bySpeaker.size >= 3;
+    const inside = this.all.isInside || (many && [...this.bySpeaker.values()].some((h) => h.isInside));
+    if (inside === this.inside) return undefined;
+    this.inside = inside;
+    const cause = overall && overall.kind === (inside ? 'entered' : 'exited') ? overall : mine;
+    if (!cause) return undefined;
+    if (!many) return cause;
+    const speakers = [...this.bySpeaker].filter(([, h]) => h.isInside).map(([id]) => id);
+    return { ...cause, speakers };
+  }
+}
+
+/** Which of an attractor's two detectors caused a transition. */
+export type Route = 'signal' | 'calibrated';
+
+/**
+ * An attractor with a hand-set signal and, when calibrated, a fitted turn model: each has its own
+ * thresholds and its own ConversationState, and the conversation is in the attractor while either route has
+ * entered it. The transition reported is the one that changed that (the earlier onset when both did at once).
+ */
+export class AttractorState {
+  private readonly signal: ConversationState;
+  private readonly calibrated: ConversationState | undefined;
+  private inside = false;
+
+  constructor(signal: Thresholds, calibrated?: Thresholds) {
+    this.signal = new ConversationState(signal);
+    this.calibrated = calibrated ? new ConversationState(calibrated) : undefined;
+  }
+
+  get isInside(): boolean {
+    return this.inside;
+  }
+
+  push(speaker: string, turn: number, signalScore: number, calibratedScore?: number): (Transition & { route: Route }) | undefined {
+    const a = this.signal.push(speaker, turn, signalScore);
+    const b = this.calibrated && calibratedScore !== undefined ? this.calibrated.push(speaker, turn, calibratedScore) : undefined;
+    const inside = this.signal.isInside || (this.calibrated?.isInside ?? false);
+    if (inside === this.inside) return undefined;
+    this.inside = inside;
+    const kind = inside ? 'entered' : 'exited';
+    const causes = [a && a.kind === kind ? { ...a, route: 'signal' as const } : undefined, b && b.kind === kind ? { ...b, route: 'calibrated' as const } : undefined].filter((t) => t !== undefined);
+    causes.sort((x, y) => x.turn - y.turn);
+    return causes[0];
   }
 }

@@ -50,7 +50,7 @@ function echoSignal(echo: number): number {
 const ECHO_FLOOR = 0.6;
 
 /** √(length / referenceWords) for turns longer than referenceWords, else 1 (see AttractorDefinition). */
-function lengthFactor(def: AttractorDefinition, f: TextFeatures): number {
+export function lengthFactor(def: AttractorDefinition, f: TextFeatures): number {
   const ref = def.referenceWords;
   const n = f.words + f.emoji;
   return ref === undefined || n <= ref ? 1 : Math.sqrt(n / ref);

@@ -1,4 +1,5 @@
 import { CompressionEstimator } from './compression.js';
+import { structureFeatures, type StructureFeatures, type TurnStructure } from './structure-features.js';
 import { emojis, stripCode, stripStageDirections, words } from './tokenize.js';
 
 /** One turn as the analysis sees it, wherever it came from (a live run, a log, an import). */
@@ -9,7 +10,7 @@ export interface TurnInput {
 }
 
 /** Features computed from text alone, cheaply and synchronously. */
-export interface TextFeatures {
+export interface TextFeatures extends StructureFeatures {
   words: number;
   /** Characters (code points). */
   chars: number;
@@ -48,6 +49,7 @@ export interface TurnTokens {
 }
 
 const WINDOW = 4;
+const STRUCTURE_WINDOW = 6;
 /** Calls are synchronous, so every conversation in this thread can share one estimator's tables. */
 const compressionEstimator = new CompressionEstimator();
 const TREND = 6;
@@ -71,6 +73,7 @@ export class TextWindow {
   /** Word ids said in the recent turns (code and stage directions removed), for `echo`. */
   private readonly recentSaid: number[][] = [];
   private readonly recentTexts: string[] = [];
+  private readonly recentStructure: TurnStructure[] = [];
   private readonly lengths: number[] = [];
   private readonly opening: number[] = [];
 
@@ -128,8 +131,13 @@ export class TextWindow {
     this.recentSaid.push(saidIds);
     if (this.recentSaid.length > WINDOW) this.recentSaid.shift();
 
+    const structure = structureFeatures(text, w, this.recentStructure);
+    this.recentStructure.push(structure.structure);
+    if (this.recentStructure.length > STRUCTURE_WINDOW) this.recentStructure.shift();
+
     const bigrams = bigramsOf(wordIds);
     const features: TextFeatures = {
+      ...structure.features,
       words: w.length,
       chars: countCodePoints(text),
       emoji: e.length,

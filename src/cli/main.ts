@@ -12,6 +12,7 @@ const COMMANDS: Record<string, string> = {
   resume: './resume.js',
   show: './show.js',
   analyze: './analyze.js',
+  detect: './detect.js',
   eval: './eval.js',
   serve: './serve.js',
   batch: './batch.js',

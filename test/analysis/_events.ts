@@ -45,3 +45,12 @@ export function recordingControl(runId = 'run-1', firstSeq = 1000): RunControl &
     },
   };
 }
+
+/**
+ * A turn's hand-set signal for an attractor: a calibrated attractor scores the turn with its model and keeps
+ * the (gated) signal in `features.signals`; any other attractor's score is its signal.
+ */
+export function handSetSignal(e: { scores: Record<string, number>; features: Record<string, unknown> }, attractor: string): number {
+  const signals = e.features.signals as Record<string, number> | undefined;
+  return signals?.[attractor] ?? e.scores[attractor]!;
+}

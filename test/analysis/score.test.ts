@@ -5,14 +5,18 @@ import { BUILTIN_ATTRACTORS } from '../../src/analysis/builtin.js';
 import { parseAttractors } from '../../src/analysis/load-attractors.js';
 import { transcriptCases } from '../../bench/eval/load.mjs';
 import { firstOnsets } from '../../bench/eval/score.mjs';
+import { handSetSignal } from './_events.js';
 
-/** The built-in library with spiritual_bliss scored by plain density, as before referenceWords existed. */
-const plainDensity = BUILTIN_ATTRACTORS.map((d) => (d.name === 'spiritual_bliss' ? AttractorDefinitionSchema.parse({ ...d, referenceWords: undefined }) : d));
+/**
+ * The built-in library with spiritual_bliss scored by plain density, as before referenceWords existed (and
+ * without its calibrated model, so only the lexicon signal decides).
+ */
+const plainDensity = BUILTIN_ATTRACTORS.map((d) => (d.name === 'spiritual_bliss' ? AttractorDefinitionSchema.parse({ ...d, referenceWords: undefined, calibrated: undefined }) : d));
 
 async function blissScores(texts: string[], detectors = BUILTIN_ATTRACTORS) {
   const turns = texts.map((text, i) => ({ turn: i + 1, agentId: i % 2 ? 'b' : 'a', text }));
   const { events } = await analyzeTurns(turns, { detectors });
-  return events.flatMap((e) => (e.type === 'analysis.turn' ? [e.scores.spiritual_bliss!] : []));
+  return events.flatMap((e) => (e.type === 'analysis.turn' ? [handSetSignal(e, 'spiritual_bliss')] : []));
 }
 
 describe('length-aware lexicon scores', () => {

@@ -5,6 +5,7 @@ import { TextWindow } from '../../src/analysis/text-features.js';
 import { words } from '../../src/analysis/tokenize.js';
 import { evaluationSet } from '../../bench/eval/load.mjs';
 import { firstOnsets } from '../../bench/eval/score.mjs';
+import { handSetSignal } from './_events.js';
 
 /** Turns alternate between agents a and b. */
 function turnsOf(texts: readonly string[]) {
@@ -15,9 +16,10 @@ async function onsets(texts: readonly string[]) {
   return firstOnsets((await analyzeTurns(turnsOf(texts), { detectors: BUILTIN_ATTRACTORS })).events);
 }
 
+/** The hand-set signal of each turn (a calibrated attractor keeps it in `features.signals`, beside its model's score). */
 async function scores(texts: readonly string[], attractor: string) {
   const { events } = await analyzeTurns(turnsOf(texts), { detectors: BUILTIN_ATTRACTORS });
-  return events.flatMap((e) => (e.type === 'analysis.turn' ? [e.scores[attractor]!] : []));
+  return events.flatMap((e) => (e.type === 'analysis.turn' ? [handSetSignal(e, attractor)] : []));
 }
 
 function echoes(texts: readonly string[]) {

@@ -21,4 +21,7 @@ export const silence = defineAttractor({
   minWords: 2,
   maxWords: 4,
   thresholds: { enter: 0.75, exit: 0.4, enterTurns: 3, exitTurns: 2 },
+  // Short turns are silence only when the turns around them are short too: a player typing one-word commands
+  // to a simulator that answers at length is not falling silent.
+  signalGate: [{ feature: 'max4:logWords', below: 2.5 }],
 });

@@ -62,4 +62,12 @@ export const spiritualBliss = defineAttractor({
   embeddingWeight: 0.3,
   similarityRange: [0.15, 0.55],
   thresholds: { enter: 0.6, exit: 0.3, enterTurns: 2, exitTurns: 3 },
+  // The lexicon speaks for bliss said between participants. Dream and game simulators narrate light, love and
+  // unity to a player through menus, prompts and symbol art, in the third person: there it does not count
+  // (the calibrated model, fitted on real conversations, judges those turns).
+  signalGate: [
+    { feature: 'w4:narration', below: 0.008 },
+    { feature: 'w4:interface', below: 0.15 },
+    { feature: 'w4:symbolShare', below: 0.12 },
+  ],
 });

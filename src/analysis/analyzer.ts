@@ -1,7 +1,7 @@
 import type { EventBody } from '../runlog/events.js';
 import type { AttractorDefinition, SignalGate } from './attractor.js';
 import { drivers, predict, type FeatureRow } from './detector-model.js';
-import { turnRow, withWindow, WINDOW_TURNS, type LexiconSignals } from './feature-row.js';
+import { turnRow, windowFeatures, withWindow, WINDOW_TURNS, type LexiconSignals, type WindowFeature } from './feature-row.js';
 import { LexiconIndex, topTerms, type LexiconMatch } from './lexicon.js';
 import { AttractorState, type Transition } from './onset.js';
 import { blendScore, lexiconDensity, lengthFactor, signalScore } from './score.js';
@@ -64,6 +64,8 @@ export class ConversationAnalyzer {
   private readonly window = new TextWindow();
   private readonly detectors: AttractorState[];
   private readonly needsTail: boolean;
+  /** The row features the detectors read (models and signal gates); undefined: all of them (fullRows). */
+  private readonly needed: readonly WindowFeature[] | undefined;
   private readonly rows: Record<string, number>[] = [];
   private readonly recent: Recent[] = [];
   private readonly opening: Float32Array[] = [];
@@ -75,7 +77,8 @@ export class ConversationAnalyzer {
     this.index = LexiconIndex.for(options.attractors);
     this.withLexicon = options.attractors.map(hasLexicon);
     this.detectors = options.attractors.map((a) => new AttractorState(a.thresholds, a.calibrated?.thresholds));
-    this.needsTail = options.fullRows === true || options.attractors.some((a) => a.calibrated?.model.features.some((f) => f.includes('tail:')));
+    this.needed = options.fullRows ? undefined : windowFeatures(options.attractors.flatMap((a) => [...(a.calibrated?.model.features ?? []), ...a.signalGate.map((g) => g.feature)]));
+    this.needsTail = this.needed === undefined || this.needed.some((f) => f.key.startsWith('tail:'));
   }
 
   get attractors(): readonly AttractorDefinition[] {
@@ -112,7 +115,7 @@ export class ConversationAnalyzer {
     });
     this.rows.push(turnRow(f, defs, lexSignals, this.withLexicon));
     if (this.rows.length > WINDOW_TURNS) this.rows.shift();
-    const row = withWindow(this.rows);
+    const row = withWindow(this.rows, this.needed);
     defs.forEach((def, a) => {
       const density = lexiconDensity(def, match.weighted[a]!, f);
       if (this.withLexicon[a]) lexicon[def.name] = round4(density);

@@ -76,6 +76,16 @@ const UNITY = new Set([
   'oneness', 'unity', 'unified', 'union', 'nondual', 'interbeing', 'wholeness', 'boundless', 'infinite', 'infinity', 'eternal', 'eternity',
   'cosmic', 'cosmos', 'universe', 'consciousness', 'awareness', 'dissolve', 'dissolving', 'merge', 'merging', 'transcend', 'transcendence', 'stillness', 'presence',
 ]);
+type WordClass = 'address' | 'narration' | 'gratitude' | 'sacred' | 'unity';
+/** Each word of the classes above once, in the order they are checked (a word in two classes keeps the first). */
+const WORD_CLASS = new Map<string, WordClass>();
+for (const [cls, set] of [['address', ADDRESS], ['narration', NARRATION], ['gratitude', GRATITUDE], ['sacred', SACRED], ['unity', UNITY]] as const) {
+  for (const w of set) if (!WORD_CLASS.has(w)) WORD_CLASS.set(w, cls);
+}
+/** A line that says something: a letter or a digit. */
+const SAYS = /[\p{L}\p{N}]/u;
+const DIGIT = /\d/;
+const DIGITS = /\d+/g;
 const DIRECTIONS = /\*[^*\n]*\*|\([^)\n]*\)|\[[^\]\n]*\]|<[^>\n]*>/gu;
 
 /**
@@ -92,10 +102,18 @@ export function structureFeatures(text: string, words: readonly string[], recent
   let interfaceLines = 0;
   let letters = 0;
   let fenced = false;
+  let first: string | undefined;
+  let last: string | undefined;
+  let said = 0;
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line === '') continue;
     nonEmpty++;
+    if (SAYS.test(line)) {
+      first ??= line;
+      last = line;
+      said++;
+    }
     if (line.startsWith('```')) {
       // A fence with a language names code being quoted: its lines are left out of repetition, as code is
       // from the trigram overlap (the same function shown again while the talk moves on is no loop).
@@ -105,7 +123,8 @@ export function structureFeatures(text: string, words: readonly string[], recent
     if (INTERFACE_LINE.test(line)) interfaceLines++;
     if (!PROMPT_LINE.test(line)) letters += countLetters(line.replace(DIRECTIONS, ' '));
     if (fenced) continue;
-    const norm = line.toLowerCase().replace(/\d+/g, '0').replace(/\s+/g, ' ');
+    const lower = line.toLowerCase();
+    const norm = DIGIT.test(lower) ? lower.replace(DIGITS, '0') : lower;
     const shape = shapeOf(line);
     if (norm.length >= MIN_LINE) lines.push(norm);
     if (shape !== undefined) shapes.push(shape);
@@ -113,7 +132,7 @@ export function structureFeatures(text: string, words: readonly string[], recent
     lineOf.push(norm.length >= MIN_LINE ? norm : undefined);
     shapeAt.push(shape);
   }
-  const window = recent.slice(-LINE_WINDOW);
+  const window = recent.length > LINE_WINDOW ? recent.slice(-LINE_WINDOW) : recent;
   let total = 0;
   let repeated = 0;
   let sameShape = 0;
@@ -122,8 +141,12 @@ export function structureFeatures(text: string, words: readonly string[], recent
     const n = sizes[i]!;
     const line = lineOf[i];
     const shape = shapeAt[i];
-    const lineSeen = line !== undefined && window.some((s) => s.lines.has(line));
-    const shapeSeen = shape !== undefined && window.some((s) => s.shapes.has(shape));
+    let lineSeen = false;
+    let shapeSeen = false;
+    for (const s of window) {
+      if (line !== undefined && !lineSeen && s.lines.has(line)) lineSeen = true;
+      if (shape !== undefined && !shapeSeen && s.shapes.has(shape)) shapeSeen = true;
+    }
     if (line !== undefined || shape !== undefined) total += n;
     if (lineSeen) repeated += n;
     if (shapeSeen || lineSeen) sameShape += n;
@@ -131,11 +154,15 @@ export function structureFeatures(text: string, words: readonly string[], recent
   }
   let symbols = 0;
   let visible = 0;
-  for (const ch of text) {
-    const c = ch.codePointAt(0)!;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
     if (c === 32 || c === 10 || c === 9 || c === 13 || c === 0xfe0f || c === 0x200d) continue;
     visible++;
-    if (!isAlnum(ch, c)) symbols++;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      // A surrogate pair: emoji and other astral symbols (astral letters are rare enough to count as symbols).
+      symbols++;
+      i++;
+    } else if (!isAlnum(c)) symbols++;
   }
   let address = 0;
   let narration = 0;
@@ -143,15 +170,28 @@ export function structureFeatures(text: string, words: readonly string[], recent
   let sacred = 0;
   let unity = 0;
   for (const w of words) {
-    if (ADDRESS.has(w)) address++;
-    else if (NARRATION.has(w)) narration++;
-    else if (GRATITUDE.has(w)) gratitude++;
-    else if (SACRED.has(w)) sacred++;
-    else if (UNITY.has(w)) unity++;
+    switch (WORD_CLASS.get(w)) {
+      case undefined:
+        break;
+      case 'address':
+        address++;
+        break;
+      case 'narration':
+        narration++;
+        break;
+      case 'gratitude':
+        gratitude++;
+        break;
+      case 'sacred':
+        sacred++;
+        break;
+      case 'unity':
+        unity++;
+        break;
+    }
   }
-  const nonBlank = text.split('\n').filter((l) => /[\p{L}\p{N}]/u.test(l));
-  const opening = keyOf(nonBlank[0]);
-  const closing = nonBlank.length > 1 ? keyOf(nonBlank[nonBlank.length - 1]) : undefined;
+  const opening = keyOf(first);
+  const closing = said > 1 ? keyOf(last) : undefined;
   const features: StructureFeatures = {
     letters,
     symbolShare: visible === 0 ? 0 : symbols / visible,
@@ -196,12 +236,30 @@ function shapeOf(line: string): string | undefined {
 
 function countLetters(s: string): number {
   let n = 0;
-  for (const ch of s) if (/\p{L}/u.test(ch)) n++;
+  for (let i = 0; i < s.length; i++) if (isLetter(s.charCodeAt(i))) n++;
   return n;
 }
 
-function isAlnum(ch: string, c: number): boolean {
-  if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) return true;
-  if (c < 128) return false;
-  return /[\p{L}\p{N}\p{M}]/u.test(ch);
+/** Per BMP code unit: bit 1 a letter, bit 2 a letter, digit or mark; computed on first sight (Unicode classes by regex are slow per character). */
+const CLASS = new Uint8Array(0x10000);
+const KNOWN = 0x80;
+
+function classOf(c: number): number {
+  let k = CLASS[c]!;
+  if (k === 0) {
+    const ch = String.fromCharCode(c);
+    k = KNOWN | (/\p{L}/u.test(ch) ? 1 : 0) | (/[\p{L}\p{N}\p{M}]/u.test(ch) ? 2 : 0);
+    CLASS[c] = k;
+  }
+  return k;
+}
+
+function isLetter(c: number): boolean {
+  if (c < 128) return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+  return (classOf(c) & 1) !== 0;
+}
+
+function isAlnum(c: number): boolean {
+  if (c < 128) return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+  return (classOf(c) & 2) !== 0;
 }

@@ -136,8 +136,8 @@ export class TextWindow {
     if (this.recentStructure.length > STRUCTURE_WINDOW) this.recentStructure.shift();
 
     const bigrams = bigramsOf(wordIds);
+    const st = structure.features;
     const features: TextFeatures = {
-      ...structure.features,
       words: w.length,
       chars: countCodePoints(text),
       emoji: e.length,
@@ -152,6 +152,20 @@ export class TextWindow {
       overlapLag,
       selfRepeat,
       echo,
+      // Listed one by one, not spread: a spread of this many keys leaves a slow dictionary-mode object.
+      letters: st.letters,
+      symbolShare: st.symbolShare,
+      lineRepeat: st.lineRepeat,
+      shapeRepeat: st.shapeRepeat,
+      novelChars: st.novelChars,
+      openingRepeat: st.openingRepeat,
+      closingRepeat: st.closingRepeat,
+      interface: st.interface,
+      address: st.address,
+      narration: st.narration,
+      gratitude: st.gratitude,
+      sacred: st.sacred,
+      unity: st.unity,
     };
     return { features, tokens: { words: w, emoji: e } };
   }

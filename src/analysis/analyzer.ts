@@ -50,8 +50,9 @@ interface Recent {
 const EVIDENCE_TERMS = 5;
 const FEATURE_TERMS = 3;
 const EVIDENCE_DRIVERS = 4;
-/** The last lines of a turn, where a closing formula or a goodbye sits. */
+/** The last lines of a turn, where a closing formula or a goodbye sits, and at most this many characters of them. */
 const TAIL_LINES = 3;
+const TAIL_CHARS = 400;
 
 /**
  * The whole analysis of one conversation, turn by turn, with no clock and no I/O: the same turns (and
@@ -91,7 +92,7 @@ export class ConversationAnalyzer {
     let tail: LexiconMatch | undefined;
     if (this.needsTail) {
       const text = tailOf(input.text);
-      tail = this.index.match(words(text), emojis(text), text);
+      tail = this.index.match(words(text), features.emoji > 0 ? emojis(text) : [], text);
     }
     return { input, features, match, tail };
   }
@@ -220,8 +221,18 @@ export class ConversationAnalyzer {
 }
 
 function tailOf(text: string): string {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  return lines.slice(-TAIL_LINES).join('\n');
+  // From the end back to the start of the TAIL_LINES-th non-empty line, without splitting the whole turn.
+  let end = text.length;
+  while (end > 0 && /\s/.test(text[end - 1]!)) end--;
+  let start = end;
+  for (let lines = 0; lines < TAIL_LINES && start > 0; ) {
+    const nl = text.lastIndexOf('\n', start - 1);
+    const line = text.slice(nl + 1, start);
+    start = nl < 0 ? 0 : nl;
+    if (line.trim() !== '') lines++;
+    if (end - start > TAIL_CHARS) break;
+  }
+  return text.slice(Math.max(start, end - TAIL_CHARS), end);
 }
 
 /** Whether a turn's window features let the hand-set signal count (see AttractorDefinition.signalGate). */

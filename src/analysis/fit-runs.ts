@@ -3,7 +3,7 @@ import { describeProblems, readRunLog } from '../runlog/reader.js';
 import { ConversationAnalyzer } from './analyzer.js';
 import type { AttractorDefinition, Thresholds } from './attractor.js';
 import type { Calibration } from './calibration.js';
-import { crossValidate } from './cross-validate.js';
+import { crossValidate, groupedFolds } from './cross-validate.js';
 import type { FeatureRow } from './detector-model.js';
 import { DETECTOR_SPECS, type DetectorSpec } from './detector-specs.js';
 import { identify, LabelMatcher, type Unmatched } from './eval/match.js';
@@ -114,6 +114,8 @@ export interface CrossValidated {
   recall: number | null;
   ci95: { precision: [number, number]; recall: [number, number] };
   onset: { n: number; within3: number | null };
+  /** How folds were made: whole groups (scenario and models), or single conversations when there were fewer groups than folds. */
+  grouping: 'group' | 'conversation';
 }
 
 /** `alwaysTrain`: runs of another set that join every fold's training and are never tested. */
@@ -150,5 +152,6 @@ export function crossValidateRuns(runs: readonly LabelledRun[], attractor: strin
     recall: tp + fn === 0 ? null : r4(tp / (tp + fn)),
     ci95: { precision: ci(tp, tp + fp), recall: ci(tp, tp + fn) },
     onset: { n: onsets, within3: onsets === 0 ? null : r4(within / onsets) },
+    grouping: groupedFolds(convs, k) ? 'group' : 'conversation',
   };
 }

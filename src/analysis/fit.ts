@@ -75,7 +75,10 @@ export function fitDetector(convs: readonly LabelledConversation[], features: re
       });
       const f1 = tp === 0 ? 0 : (2 * tp) / (2 * tp + fp + fn);
       const onset = tp === 0 ? 10 : onsetError / tp;
-      if (!best || f1 > best.f1 + 1e-9 || (Math.abs(f1 - best.f1) <= 1e-9 && onset < best.onset - 1e-9)) best = { thresholds, f1, onset };
+      // The loops run from the least to the most cautious setting, so a tie (same F1, same onset error) goes
+      // to the later one: a higher threshold, then a longer run.
+      const tie = best !== undefined && Math.abs(f1 - best.f1) <= 1e-9;
+      if (!best || f1 > best.f1 + 1e-9 || (tie && onset <= best.onset + 1e-9)) best = { thresholds, f1, onset };
     }
   }
   return { model, thresholds: best!.thresholds };

@@ -62,6 +62,8 @@ export class Hysteresis {
 export class ConversationState {
   private readonly all: Hysteresis;
   private readonly bySpeaker = new Map<string, Hysteresis>();
+  /** Each speaker's entry while they are in the state: the cause to report if it only counts later (a third speaker joins). */
+  private readonly entries = new Map<string, Transition>();
   private inside = false;
 
   constructor(private readonly t: Thresholds) {
@@ -77,14 +79,23 @@ export class ConversationState {
     let own = this.bySpeaker.get(speaker);
     if (!own) this.bySpeaker.set(speaker, (own = new Hysteresis(this.t)));
     const mine = own.push(turn, score);
+    if (mine?.kind === 'entered') this.entries.set(speaker, mine);
+    else if (mine?.kind === 'exited') this.entries.delete(speaker);
     const many = this.bySpeaker.size >= 3;
-    const inside = this.all.isInside || (many && [...this.bySpeaker.values()].some((h) => h.isInside));
+    const inside = this.all.isInside || (many && this.entries.size > 0);
     if (inside === this.inside) return undefined;
     this.inside = inside;
-    const cause = overall && overall.kind === (inside ? 'entered' : 'exited') ? overall : mine;
-    if (!cause) return undefined;
+    const kind: Transition['kind'] = inside ? 'entered' : 'exited';
+    // What changed the state: the whole conversation's run, this speaker's, or (when a third speaker has just
+    // made speakers count) the earliest entry of a speaker already in the state, known from now on.
+    const earliest = [...this.entries.values()].sort((a, b) => a.turn - b.turn)[0];
+    const cause =
+      overall?.kind === kind ? overall
+      : mine?.kind === kind ? mine
+      : inside && earliest ? { ...earliest, detectedAt: turn }
+      : { kind, turn, detectedAt: turn, score, turns: [turn] };
     if (!many) return cause;
-    const speakers = [...this.bySpeaker].filter(([, h]) => h.isInside).map(([id]) => id);
+    const speakers = [...this.entries.keys()].filter((id) => this.bySpeaker.get(id)!.isInside);
     return { ...cause, speakers };
   }
 }
@@ -117,7 +128,7 @@ export class AttractorState {
     const inside = this.signal.isInside || (this.calibrated?.isInside ?? false);
     if (inside === this.inside) return undefined;
     this.inside = inside;
-    const kind = inside ? 'entered' : 'exited';
+    const kind: Transition['kind'] = inside ? 'entered' : 'exited';
     const causes = [a && a.kind === kind ? { ...a, route: 'signal' as const } : undefined, b && b.kind === kind ? { ...b, route: 'calibrated' as const } : undefined].filter((t) => t !== undefined);
     causes.sort((x, y) => x.turn - y.turn);
     return causes[0];

@@ -86,6 +86,9 @@ for (const [cls, set] of [['address', ADDRESS], ['narration', NARRATION], ['grat
 const SAYS = /[\p{L}\p{N}]/u;
 const DIGIT = /\d/;
 const DIGITS = /\d+/g;
+/** Cheap pre-checks: a prompt line holds one of $ # > %, a direction one of * ( [ <. */
+const MAY_PROMPT = /[$#>%]/;
+const MAY_DIRECT = /[*([<]/;
 const DIRECTIONS = /\*[^*\n]*\*|\([^)\n]*\)|\[[^\]\n]*\]|<[^>\n]*>/gu;
 
 /**
@@ -121,7 +124,7 @@ export function structureFeatures(text: string, words: readonly string[], recent
       continue;
     }
     if (INTERFACE_LINE.test(line)) interfaceLines++;
-    if (!PROMPT_LINE.test(line)) letters += countLetters(line.replace(DIRECTIONS, ' '));
+    if (!(MAY_PROMPT.test(line) && PROMPT_LINE.test(line))) letters += countLetters(MAY_DIRECT.test(line) ? line.replace(DIRECTIONS, ' ') : line);
     if (fenced) continue;
     const lower = line.toLowerCase();
     const norm = DIGIT.test(lower) ? lower.replace(DIGITS, '0') : lower;
@@ -213,10 +216,13 @@ export function structureFeatures(text: string, words: readonly string[], recent
 /** The first KEY_WORDS words of a line, lower-cased: what a repeated opening or closing formula shares. */
 function keyOf(line: string | undefined): string | undefined {
   if (line === undefined) return undefined;
-  const ws = line.toLowerCase().match(/[\p{L}\p{N}']+/gu);
-  if (!ws || ws.length < KEY_WORDS) return undefined;
-  return ws.slice(0, KEY_WORDS).join(' ');
+  // Only the first words are needed: a paragraph-long line is not scanned to its end.
+  KEY_WORD.lastIndex = 0;
+  const ws: string[] = [];
+  for (let m = KEY_WORD.exec(line); m && ws.length < KEY_WORDS; m = KEY_WORD.exec(line)) ws.push(m[0].toLowerCase());
+  return ws.length < KEY_WORDS ? undefined : ws.join(' ');
 }
+const KEY_WORD = /[\p{L}\p{N}']+/gu;
 
 /**
  * Words become `w`, numbers `0`, runs of words one `w*`; punctuation and symbols stay. Only lines with some

@@ -110,7 +110,7 @@ export default defineCommand({
       if (r.cv) {
         const c = r.cv;
         const pct = (x: number | null) => (x === null ? '  n/a' : x.toFixed(2));
-        lines.push(`  ${''.padEnd(16)} ${k}-fold grouped CV: precision ${pct(c.precision)} [${c.ci95.precision.map((x) => x.toFixed(2)).join(', ')}], recall ${pct(c.recall)} [${c.ci95.recall.map((x) => x.toFixed(2)).join(', ')}], onset ±3 ${pct(c.onset.within3)} (tp ${c.tp}, fp ${c.fp}, fn ${c.fn})`);
+        lines.push(`  ${''.padEnd(16)} ${k}-fold CV${c.grouping === 'group' ? ' (grouped by scenario and models)' : ' (by conversation: fewer scenario/model groups than folds)'}: precision ${pct(c.precision)} [${c.ci95.precision.map((x) => x.toFixed(2)).join(', ')}], recall ${pct(c.recall)} [${c.ci95.recall.map((x) => x.toFixed(2)).join(', ')}], onset ±3 ${pct(c.onset.within3)} (tp ${c.tp}, fp ${c.fp}, fn ${c.fn})`);
       }
     }
     for (const s of skipped) lines.push(`  ${s.attractor.padEnd(16)} not fitted: ${s.reason}`);

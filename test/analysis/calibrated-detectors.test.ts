@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ThresholdsSchema } from '../../src/analysis/attractor.js';
-import { crossValidate } from '../../src/analysis/cross-validate.js';
+import { crossValidate, groupedFolds } from '../../src/analysis/cross-validate.js';
 import { DetectorModelSchema, drivers, predict, type DetectorModel, type FeatureRow } from '../../src/analysis/detector-model.js';
 import { decide, fitDetector, fitLogistic, type LabelledConversation } from '../../src/analysis/fit.js';
 
@@ -193,6 +193,35 @@ describe('fitDetector and decide', () => {
     ];
     const fitted = fitDetector(convs, ['x']);
     expect(convs.map((c) => decide(fitted.thresholds, c, probabilities(fitted.model, c)))).toEqual([4, 5, 3, 6, null, null]);
+  });
+});
+
+describe('fits that need care', () => {
+  it('ties go to the more cautious setting: the highest threshold and longest run that do as well', () => {
+    const rows = (onset: number | null) => Array.from({ length: 10 }, (_, i) => ({ x: onset !== null && i + 1 >= onset ? 1 : 0 }));
+    const convs = [conversation('p1', rows(4), true, 4), conversation('p2', rows(5), true, 5), conversation('n1', rows(null), false, null), conversation('n2', rows(null), false, null)];
+    const fitted = fitDetector(convs, ['x']);
+    for (const c of convs) expect(decide(fitted.thresholds, c, probabilities(fitted.model, c))).toBe(c.onset);
+    // Every setting up to the top of the grid separates these perfectly with exact onsets; the cautious end wins.
+    expect(fitted.thresholds.enter).toBeGreaterThan(0.3);
+  });
+
+  it('with fewer groups than folds, folds are made of single conversations instead of training on nothing', () => {
+    const rows = (onset: number | null) => Array.from({ length: 10 }, (_, i) => ({ x: onset !== null && i + 1 >= onset ? 1 : 0 }));
+    const convs = [
+      conversation('p1', rows(4), true, 4, 'same'),
+      conversation('p2', rows(5), true, 5, 'same'),
+      conversation('p3', rows(3), true, 3, 'same'),
+      conversation('n1', rows(null), false, null, 'same'),
+      conversation('n2', rows(null), false, null, 'same'),
+      conversation('n3', rows(null), false, null, 'same'),
+    ];
+    expect(groupedFolds(convs, 3)).toBe(false);
+    const outcomes = crossValidate(convs, ['x'], 3);
+    expect(outcomes).toHaveLength(6);
+    // A fold trained on nothing would call every conversation at turn 1; trained on the others, none of the absent ones enter.
+    for (const o of outcomes.filter((o) => !o.present)) expect(o.detected, o.id).toBeNull();
+    for (const o of outcomes.filter((o) => o.present)) expect(o.detected, o.id).toBe(o.labelledOnset);
   });
 });
 

@@ -67,6 +67,43 @@ describe('ConversationState', () => {
   });
 });
 
+describe('ConversationState when a third speaker joins late', () => {
+  const T1 = ThresholdsSchema.parse({ enter: 0.6, exit: 0.3, enterTurns: 1, exitTurns: 1 });
+
+  it('every exit follows an entry: a speaker already in the state when speakers start to count enters the conversation then', () => {
+    const state = new ConversationState(T1);
+    const log = feed(state, [['a', 0.9], ['b', 0.1], ['c', 0.1], ['b', 0.1], ['c', 0.1], ['a', 0.1]]);
+    expect(log.map((x) => [x.at, x.t.kind])).toEqual([
+      [1, 'entered'],
+      [2, 'exited'],
+      [3, 'entered'],
+      [6, 'exited'],
+    ]);
+    // The entry at turn 3 is a's, from turn 1, known once c made three speakers.
+    expect(log[2]!.t).toMatchObject({ turn: 1, detectedAt: 3, speakers: ['a'] });
+    expect(log[3]!.t.speakers).toEqual([]);
+  });
+
+  it('through the analyzer: a loop begun between two agents is entered when a third joins, never exited unentered', async () => {
+    const line = 'Status: the same line again, and again, and again, nothing ever changes here.';
+    const turns = [
+      ...Array.from({ length: 8 }, (_, i) => ({ turn: i + 1, agentId: i % 2 ? 'b' : 'a', text: i % 2 ? CHAT[i]! : line })),
+      { turn: 9, agentId: 'c', text: CHAT[9]! },
+      ...Array.from({ length: 4 }, (_, i) => ({ turn: 10 + i, agentId: i % 2 ? 'b' : 'a', text: CHAT[(i + 3) % CHAT.length]! })),
+    ];
+    const { events, attractors } = await analyzeTurns(turns, { detectors: BUILTIN_ATTRACTORS });
+    const open = new Set<string>();
+    for (const e of events) {
+      if (e.type === 'attractor.entered') open.add(e.attractor);
+      if (e.type === 'attractor.exited') {
+        expect(open.has(e.attractor), `${e.attractor} exited at ${e.turn} without an entry`).toBe(true);
+        open.delete(e.attractor);
+      }
+    }
+    expect(attractors.map((a) => a.attractor)).toContain('repetition_loop');
+  });
+});
+
 describe('AttractorState', () => {
   const signal = ThresholdsSchema.parse({ enter: 0.6, exit: 0.3, enterTurns: 2, exitTurns: 2 });
   const model = ThresholdsSchema.parse({ enter: 0.5, exit: 0.2, enterTurns: 1, exitTurns: 1 });

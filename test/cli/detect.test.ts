@@ -178,7 +178,7 @@ describe.concurrent('arena detect fit', () => {
     ctx.expect(res.code).toBe(0);
     ctx.expect(res.out).toMatch(/^fitted on 12 labelled runs \(confidence medium or above\) → cal\.json$/m);
     ctx.expect(res.out).toMatch(/^ {2}repetition_loop\s+6 of 12\s+labelled present; enters at p ≥ [\d.]+ for \d turn\(s\)$/m);
-    ctx.expect(res.out).toMatch(/3-fold grouped CV: precision [\d.]+ \[[\d.]+, [\d.]+\], recall [\d.]+ \[[\d.]+, [\d.]+\]/);
+    ctx.expect(res.out).toMatch(/3-fold CV \(grouped by scenario and models\): precision [\d.]+ \[[\d.]+, [\d.]+\], recall [\d.]+ \[[\d.]+, [\d.]+\]/);
     ctx.expect(res.out).toContain('detectors: [all, cal.json]');
   });
 

@@ -1,12 +1,12 @@
 import type { EventBody } from '../runlog/events.js';
 import type { AttractorDefinition, SignalGate } from './attractor.js';
-import { drivers, predict, type FeatureRow } from './detector-model.js';
-import { turnRow, windowFeatures, withWindow, WINDOW_TURNS, type LexiconSignals, type WindowFeature } from './feature-row.js';
+import { drivers, predictAt, type FeatureRow } from './detector-model.js';
+import { WINDOW_TURNS, type LexiconSignals } from './feature-row.js';
+import { positions, rowOf, RowLayout, windowVector, type CompiledWindow } from './row-layout.js';
 import { LexiconIndex, topTerms, type LexiconMatch } from './lexicon.js';
 import { AttractorState, type Transition } from './onset.js';
 import { blendScore, lexiconDensity, lengthFactor, signalScore } from './score.js';
 import { TextWindow, type TextFeatures, type TurnInput } from './text-features.js';
-import { emojis, words } from './tokenize.js';
 import { cosine, meanDirection, round4 } from './vectors.js';
 
 export interface AnalyzerOptions {
@@ -24,8 +24,6 @@ export interface TextStep {
   input: TurnInput;
   features: TextFeatures;
   match: LexiconMatch;
-  /** Lexicon hits in the turn's last lines (only when a calibrated detector uses them). */
-  tail: LexiconMatch | undefined;
 }
 
 /** What one turn adds to the run log, and which attractors it made the conversation enter. */
@@ -44,15 +42,15 @@ interface Recent {
   signals: number[];
   similarity: (number | undefined)[];
   match: LexiconMatch;
-  row: FeatureRow;
+  /** The compiled row (see `this.window`). */
+  row: Float64Array;
 }
 
 const EVIDENCE_TERMS = 5;
 const FEATURE_TERMS = 3;
 const EVIDENCE_DRIVERS = 4;
-/** The last lines of a turn, where a closing formula or a goodbye sits, and at most this many characters of them. */
-const TAIL_LINES = 3;
-const TAIL_CHARS = 400;
+/** The last words of a turn, where a closing formula or a goodbye sits. */
+const TAIL_WORDS = 30;
 
 /**
  * The whole analysis of one conversation, turn by turn, with no clock and no I/O: the same turns (and
@@ -65,9 +63,16 @@ export class ConversationAnalyzer {
   private readonly window = new TextWindow();
   private readonly detectors: AttractorState[];
   private readonly needsTail: boolean;
-  /** The row features the detectors read (models and signal gates); undefined: all of them (fullRows). */
-  private readonly needed: readonly WindowFeature[] | undefined;
-  private readonly rows: Record<string, number>[] = [];
+  private readonly layout: RowLayout;
+  /** The row features the detectors read (models and signal gates), or all of them (fullRows), compiled. */
+  private readonly features: CompiledWindow;
+  /** Per attractor: where its model's features and its gate's features sit in a compiled row. */
+  private readonly modelAt: (Int32Array | undefined)[];
+  private readonly gateAt: Int32Array[];
+  private readonly rows: Float64Array[] = [];
+  /** Per attractor, this turn's lexicon figures (reused from turn to turn). */
+  private readonly lexSignals: LexiconSignals[];
+  private readonly densities: Float64Array;
   private readonly recent: Recent[] = [];
   private readonly opening: Float32Array[] = [];
   private openingMean: Float32Array | undefined;
@@ -78,8 +83,14 @@ export class ConversationAnalyzer {
     this.index = LexiconIndex.for(options.attractors);
     this.withLexicon = options.attractors.map(hasLexicon);
     this.detectors = options.attractors.map((a) => new AttractorState(a.thresholds, a.calibrated?.thresholds));
-    this.needed = options.fullRows ? undefined : windowFeatures(options.attractors.flatMap((a) => [...(a.calibrated?.model.features ?? []), ...a.signalGate.map((g) => g.feature)]));
-    this.needsTail = this.needed === undefined || this.needed.some((f) => f.key.startsWith('tail:'));
+    this.layout = new RowLayout(options.attractors, this.withLexicon);
+    this.lexSignals = options.attractors.map(() => ({ density: 0, weighted: 0, tail: 0, signal: 0 }));
+    this.densities = new Float64Array(options.attractors.length);
+    const read = [...new Set(options.attractors.flatMap((a) => [...(a.calibrated?.model.features ?? []), ...a.signalGate.map((g) => g.feature)]))];
+    this.features = this.layout.compile(options.fullRows ? this.layout.allFeatures() : read);
+    this.modelAt = options.attractors.map((a) => (a.calibrated ? positions(this.features.names, a.calibrated.model.features) : undefined));
+    this.gateAt = options.attractors.map((a) => positions(this.features.names, a.signalGate.map((g) => g.feature)));
+    this.needsTail = options.fullRows === true || read.some((f) => f.includes('tail:'));
   }
 
   get attractors(): readonly AttractorDefinition[] {
@@ -88,18 +99,14 @@ export class ConversationAnalyzer {
 
   text(input: TurnInput): TextStep {
     const { features, tokens } = this.window.next(input);
-    const match = this.index.match(tokens.words, tokens.emoji, input.text);
-    let tail: LexiconMatch | undefined;
-    if (this.needsTail) {
-      const text = tailOf(input.text);
-      tail = this.index.match(words(text), features.emoji > 0 ? emojis(text) : [], text);
-    }
-    return { input, features, match, tail };
+    // The tail is the turn's last TAIL_WORDS words, counted in the same pass.
+    const match = this.index.match(tokens.words, tokens.emoji, input.text, this.needsTail ? Math.max(0, tokens.words.length - TAIL_WORDS) : undefined);
+    return { input, features, match };
   }
 
   /** Finish a turn; `embedding` is null when the turn was not embedded (empty text, embeddings off or failed). */
   complete(step: TextStep, embedding: Float32Array | null, embeddingError?: string): TurnAnalysis {
-    const { input, features: f, match, tail } = step;
+    const { input, features: f, match } = step;
     const defs = this.options.attractors;
     const emb = embedding ? this.embeddingFeatures(input.agentId, embedding) : undefined;
 
@@ -110,21 +117,30 @@ export class ConversationAnalyzer {
     const signals: number[] = [];
     const signalScores: Record<string, number> = {};
     const sims: (number | undefined)[] = [];
-    const lexSignals: LexiconSignals[] = defs.map((def, a) => {
+    const lexSignals = this.lexSignals;
+    const densities = this.densities;
+    for (let a = 0; a < defs.length; a++) {
+      const def = defs[a]!;
       const density = lexiconDensity(def, match.weighted[a]!, f);
-      return { density: density * lengthFactor(def, f), weighted: match.weighted[a]!, tail: tail?.weighted[a] ?? 0, signal: signalScore(def, f, density) };
-    });
-    this.rows.push(turnRow(f, defs, lexSignals, this.withLexicon));
-    if (this.rows.length > WINDOW_TURNS) this.rows.shift();
-    const row = withWindow(this.rows, this.needed);
+      const s = lexSignals[a]!;
+      densities[a] = density;
+      s.density = density * lengthFactor(def, f);
+      s.weighted = match.weighted[a]!;
+      s.tail = match.tailWeighted?.[a] ?? 0;
+      s.signal = signalScore(def, f, density);
+    }
+    // Rows are reused once they leave the window: one allocation per slot for the whole conversation.
+    const reuse = this.rows.length >= WINDOW_TURNS ? this.rows.shift() : undefined;
+    this.rows.push(this.layout.fill(f, lexSignals, reuse));
+    const row = windowVector(this.rows, this.features);
     defs.forEach((def, a) => {
-      const density = lexiconDensity(def, match.weighted[a]!, f);
+      const density = densities[a]!;
       if (this.withLexicon[a]) lexicon[def.name] = round4(density);
       if (match.terms[a]!.size > 0) terms[def.name] = topTerms(match.terms[a]!, match.weights[a]!, FEATURE_TERMS).map((t) => t.term);
       const sim = emb?.similarity[def.name];
-      const signal = round4(passes(def.signalGate, row) ? blendScore(def, lexSignals[a]!.signal, sim) : 0);
+      const signal = round4(passes(def.signalGate, this.gateAt[a]!, row) ? blendScore(def, lexSignals[a]!.signal, sim) : 0);
       // A calibrated attractor's score is its model's probability; its gated signal is kept in the features.
-      const score = def.calibrated ? round4(predict(def.calibrated.model, row)) : signal;
+      const score = def.calibrated ? round4(predictAt(def.calibrated.model, this.modelAt[a]!, row)) : signal;
       if (def.calibrated) signalScores[def.name] = signal;
       scores[def.name] = score;
       signals.push(signal);
@@ -173,7 +189,7 @@ export class ConversationAnalyzer {
       const byRoute = (r: Recent) => (t.route === 'signal' ? r.signals[a]! : r.scores[a]!);
       const evidence: Record<string, unknown> = { detectedAt: t.detectedAt, turns: t.turns, scores: run.map(byRoute), ...speakersOf(t) };
       if (def.calibrated) evidence.route = t.route;
-      if (def.calibrated && t.route === 'calibrated' && t.kind === 'entered') evidence.drivers = strongest(run.map((r) => drivers(def.calibrated!.model, r.row, EVIDENCE_DRIVERS)));
+      if (def.calibrated && t.route === 'calibrated' && t.kind === 'entered') evidence.drivers = strongest(run.map((r) => drivers(def.calibrated!.model, rowOf(this.features.names, r.row), EVIDENCE_DRIVERS)));
       if (t.kind === 'entered') {
         const merged = new Map<string, number>();
         const weights = new Map<string, number>();
@@ -190,7 +206,7 @@ export class ConversationAnalyzer {
       }
       events.push({ type: t.kind === 'entered' ? 'attractor.entered' : 'attractor.exited', attractor: def.name, turn: t.turn, score: round4(t.score), evidence });
     });
-    return { events, entered, row };
+    return new Analysis(events, entered, this.features.names, row);
   }
 
   analyze(input: TurnInput, embedding: Float32Array | null = null): TurnAnalysis {
@@ -220,25 +236,12 @@ export class ConversationAnalyzer {
   }
 }
 
-function tailOf(text: string): string {
-  // From the end back to the start of the TAIL_LINES-th non-empty line, without splitting the whole turn.
-  let end = text.length;
-  while (end > 0 && /\s/.test(text[end - 1]!)) end--;
-  let start = end;
-  for (let lines = 0; lines < TAIL_LINES && start > 0; ) {
-    const nl = text.lastIndexOf('\n', start - 1);
-    const line = text.slice(nl + 1, start);
-    start = nl < 0 ? 0 : nl;
-    if (line.trim() !== '') lines++;
-    if (end - start > TAIL_CHARS) break;
-  }
-  return text.slice(Math.max(start, end - TAIL_CHARS), end);
-}
 
 /** Whether a turn's window features let the hand-set signal count (see AttractorDefinition.signalGate). */
-function passes(gate: readonly SignalGate[], row: FeatureRow): boolean {
-  for (const g of gate) {
-    const v = row[g.feature] ?? 0;
+function passes(gate: readonly SignalGate[], at: Int32Array, row: Float64Array): boolean {
+  for (let i = 0; i < gate.length; i++) {
+    const g = gate[i]!;
+    const v = row[at[i]!]!;
     if (g.below !== undefined && !(v < g.below)) return false;
     if (g.atLeast !== undefined && !(v >= g.atLeast)) return false;
   }
@@ -266,6 +269,22 @@ function strongest(perTurn: ReturnType<typeof drivers>[]): ReturnType<typeof dri
     .map(([feature, s]) => ({ feature, value: round4(s.value / s.n), contribution: round4(s.contribution / n) }))
     .sort((a, b) => b.contribution - a.contribution || (a.feature < b.feature ? -1 : 1))
     .slice(0, EVIDENCE_DRIVERS);
+}
+
+/** A TurnAnalysis whose named row is made only when asked for (fitting, tests): the detectors read the compiled one. */
+class Analysis implements TurnAnalysis {
+  private named: FeatureRow | undefined;
+
+  constructor(
+    readonly events: EventBody[],
+    readonly entered: { attractor: string; turn: number }[],
+    private readonly names: readonly string[],
+    private readonly compiled: Float64Array,
+  ) {}
+
+  get row(): FeatureRow {
+    return (this.named ??= rowOf(this.names, this.compiled));
+  }
 }
 
 function hasLexicon(def: AttractorDefinition): boolean {

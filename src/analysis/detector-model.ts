@@ -37,6 +37,13 @@ export function predict(model: DetectorModel, row: FeatureRow): number {
   return sigmoid(z);
 }
 
+/** `predict` on a compiled row: `at[i]` is the position of the model's i-th feature in `v`. */
+export function predictAt(model: DetectorModel, at: Int32Array, v: Float64Array): number {
+  let z = model.bias;
+  for (let i = 0; i < at.length; i++) z += (model.weights[i]! * (v[at[i]!]! - model.mean[i]!)) / model.scale[i]!;
+  return sigmoid(z);
+}
+
 /** The features that pushed a turn's score up the most, strongest first: the evidence behind a decision. */
 export function drivers(model: DetectorModel, row: FeatureRow, k: number): Contribution[] {
   const out: Contribution[] = [];

@@ -8,7 +8,7 @@ import type { TextFeatures } from './text-features.js';
  * - emojiShare, symbolShare, overlap, selfRepeat, echo, compression, distinct1, distinct2, lineRepeat,
  *   shapeRepeat, interface, address, narration, gratitude, sacred, unity, logLengthRatio: see TextFeatures; logNovel: log(1 + novelChars); openingRepeat, closingRepeat;
  * - per attractor with a lexicon: `lex:<name>` (hits per word, length-aware), `hits:<name>` (log(1 + weighted
- *   hits): a farewell inside a long turn), `tail:<name>` (the same in the turn's last three lines);
+ *   hits): a farewell inside a long turn), `tail:<name>` (the same in the turn's last 30 words, words and phrases only);
  * - per attractor: `signal:<name>`, its hand-set signal (see SignalSchema) as a feature.
  * Window features: `w4:<feature>`, the mean of a turn feature over this turn and the three before it
  * (so both sides of a two-way conversation), `min4:<feature>` and `max4:<feature>`, its minimum and maximum there.

@@ -26,6 +26,8 @@ export interface LexiconMatch {
   terms: ReadonlyMap<string, number>[];
   /** term → weight, per attractor (for ranking evidence). */
   weights: ReadonlyMap<string, number>[];
+  /** `weighted` over the words from `tailFrom` on (words and phrases only), when asked for. */
+  tailWeighted?: number[];
 }
 
 const MEMO_LIMIT = 50_000;
@@ -81,9 +83,18 @@ export class LexiconIndex {
     this.prefixLengths = [...lengths].sort((a, b) => b - a);
   }
 
-  /** Hits of one turn, given its words and emoji (from tokenize.ts) and its raw text for patterns. */
-  match(words: readonly string[], emoji: readonly string[], text: string): LexiconMatch {
+  /**
+   * Hits of one turn, given its words and emoji (from tokenize.ts) and its raw text for patterns; with
+   * `tailFrom`, also the weighted hits of the words from that index on (a turn's closing words).
+   */
+  match(words: readonly string[], emoji: readonly string[], text: string, tailFrom?: number): LexiconMatch {
     const n = this.attractors.length;
+    const tail = tailFrom === undefined ? undefined : new Array<Map<string, number> | undefined>(n);
+    const tailHit = (e: Entry) => {
+      let m = tail![e.attractor];
+      if (!m) m = tail![e.attractor] = new Map();
+      m.set(e.term, (m.get(e.term) ?? 0) + 1);
+    };
     // Most turns hit few attractors: maps are made only for those that are hit.
     const terms: (Map<string, number> | undefined)[] = new Array(n);
     const weights: (Map<string, number> | undefined)[] = new Array(n);
@@ -98,8 +109,16 @@ export class LexiconIndex {
     };
     for (let i = 0; i < words.length; i++) {
       const info = this.lookup(words[i]!);
-      for (const e of info.entries) hit(e);
-      for (const p of info.phrases) if (phraseAt(words, i, p.words)) hit(p);
+      const inTail = tail !== undefined && i >= tailFrom!;
+      for (const e of info.entries) {
+        hit(e);
+        if (inTail) tailHit(e);
+      }
+      for (const p of info.phrases) {
+        if (!phraseAt(words, i, p.words)) continue;
+        hit(p);
+        if (inTail) tailHit(p);
+      }
     }
     for (const e of emoji) {
       const entries = this.emoji.get(normalizeEmoji(e));
@@ -124,8 +143,19 @@ export class LexiconIndex {
       for (const [term, count] of m) sum += (weights[a]!.get(term) ?? 0) * Math.sqrt(count);
       weighted[a] = sum;
     }
+    let tailWeighted: number[] | undefined;
+    if (tail) {
+      tailWeighted = new Array<number>(n).fill(0);
+      for (let a = 0; a < n; a++) {
+        const m = tail[a];
+        if (!m) continue;
+        let sum = 0;
+        for (const [term, count] of m) sum += (weights[a]!.get(term) ?? 0) * Math.sqrt(count);
+        tailWeighted[a] = sum;
+      }
+    }
     // Array.from, not map: map skips the holes of a sparse array.
-    return { weighted, terms: Array.from(terms, (m) => m ?? EMPTY), weights: Array.from(weights, (m) => m ?? EMPTY) };
+    return { weighted, terms: Array.from(terms, (m) => m ?? EMPTY), weights: Array.from(weights, (m) => m ?? EMPTY), ...(tailWeighted ? { tailWeighted } : {}) };
   }
 
   private lookup(word: string): WordEntries {

@@ -33,7 +33,8 @@ export class Hysteresis {
   push(turn: number, score: number): Transition | undefined {
     const counts = this.inside ? score < this.t.exit : score >= this.t.enter;
     if (!counts) {
-      this.run = [];
+      // Most turns break no run: allocate a fresh one only when there was something to drop.
+      if (this.run.length > 0) this.run = [];
       return undefined;
     }
     this.run.push({ turn, score });
@@ -84,6 +85,11 @@ export class ConversationState {
     const many = this.bySpeaker.size >= 3;
     const inside = this.all.isInside || (many && this.entries.size > 0);
     if (inside === this.inside) return undefined;
+    return this.transition(inside, many, overall, mine, turn, score);
+  }
+
+  /** The state changed: say how (kept out of `push`, which runs for every attractor on every turn). */
+  private transition(inside: boolean, many: boolean, overall: Transition | undefined, mine: Transition | undefined, turn: number, score: number): Transition {
     this.inside = inside;
     const kind: Transition['kind'] = inside ? 'entered' : 'exited';
     // What changed the state: the whole conversation's run, this speaker's, or (when a third speaker has just

@@ -58,6 +58,11 @@ const MIN_LINE = 6;
 const MIN_SHAPE_TOKENS = 4;
 /** What gives a line a shape worth comparing: anything beyond words, spaces and sentence punctuation. */
 const STRUCTURE = /[^\p{L}\p{M}\p{N}\s.,;!?'’"“”()-]/u;
+const SIZES: number[] = [];
+const LINE_OF: (string | undefined)[] = [];
+const SHAPE_AT: (string | undefined)[] = [];
+/** Longer lines are paragraphs, not template lines: they get no shape (and are not scanned for one). */
+const MAX_SHAPE_LINE = 200;
 /** Words that make an opening or closing formula. */
 const KEY_WORDS = 3;
 
@@ -82,8 +87,6 @@ const WORD_CLASS = new Map<string, WordClass>();
 for (const [cls, set] of [['address', ADDRESS], ['narration', NARRATION], ['gratitude', GRATITUDE], ['sacred', SACRED], ['unity', UNITY]] as const) {
   for (const w of set) if (!WORD_CLASS.has(w)) WORD_CLASS.set(w, cls);
 }
-/** A line that says something: a letter or a digit. */
-const SAYS = /[\p{L}\p{N}]/u;
 const DIGIT = /\d/;
 const DIGITS = /\d+/g;
 /** Cheap pre-checks: a prompt line holds one of $ # > %, a direction one of * ( [ <. */
@@ -96,11 +99,15 @@ const DIRECTIONS = /\*[^*\n]*\*|\([^)\n]*\)|\[[^\]\n]*\]|<[^>\n]*>/gu;
  * structure to be kept for the next turns.
  */
 export function structureFeatures(text: string, words: readonly string[], recent: readonly TurnStructure[]): { features: StructureFeatures; structure: TurnStructure } {
-  const lines: string[] = [];
-  const shapes: string[] = [];
-  const sizes: number[] = [];
-  const lineOf: (string | undefined)[] = [];
-  const shapeAt: (string | undefined)[] = [];
+  const lines = new Set<string>();
+  const shapes = new Set<string>();
+  // Per line, kept for the second pass; shared between calls (they are synchronous).
+  const sizes = SIZES;
+  const lineOf = LINE_OF;
+  const shapeAt = SHAPE_AT;
+  sizes.length = 0;
+  lineOf.length = 0;
+  shapeAt.length = 0;
   let nonEmpty = 0;
   let interfaceLines = 0;
   let letters = 0;
@@ -108,11 +115,16 @@ export function structureFeatures(text: string, words: readonly string[], recent
   let first: string | undefined;
   let last: string | undefined;
   let said = 0;
+  let symbols = 0;
+  let visible = 0;
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line === '') continue;
     nonEmpty++;
-    if (SAYS.test(line)) {
+    scan(line);
+    visible += scanned.visible;
+    symbols += scanned.symbols;
+    if (scanned.alnum > 0) {
       first ??= line;
       last = line;
       said++;
@@ -124,13 +136,13 @@ export function structureFeatures(text: string, words: readonly string[], recent
       continue;
     }
     if (INTERFACE_LINE.test(line)) interfaceLines++;
-    if (!(MAY_PROMPT.test(line) && PROMPT_LINE.test(line))) letters += countLetters(MAY_DIRECT.test(line) ? line.replace(DIRECTIONS, ' ') : line);
+    if (!(MAY_PROMPT.test(line) && PROMPT_LINE.test(line))) letters += MAY_DIRECT.test(line) ? countLetters(line.replace(DIRECTIONS, ' ')) : scanned.letters;
     if (fenced) continue;
     const lower = line.toLowerCase();
     const norm = DIGIT.test(lower) ? lower.replace(DIGITS, '0') : lower;
     const shape = shapeOf(line);
-    if (norm.length >= MIN_LINE) lines.push(norm);
-    if (shape !== undefined) shapes.push(shape);
+    if (norm.length >= MIN_LINE) lines.add(norm);
+    if (shape !== undefined) shapes.add(shape);
     sizes.push(line.length);
     lineOf.push(norm.length >= MIN_LINE ? norm : undefined);
     shapeAt.push(shape);
@@ -154,18 +166,6 @@ export function structureFeatures(text: string, words: readonly string[], recent
     if (lineSeen) repeated += n;
     if (shapeSeen || lineSeen) sameShape += n;
     if (!lineSeen && !shapeSeen) novel += n;
-  }
-  let symbols = 0;
-  let visible = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 32 || c === 10 || c === 9 || c === 13 || c === 0xfe0f || c === 0x200d) continue;
-    visible++;
-    if (c >= 0xd800 && c <= 0xdbff) {
-      // A surrogate pair: emoji and other astral symbols (astral letters are rare enough to count as symbols).
-      symbols++;
-      i++;
-    } else if (!isAlnum(c)) symbols++;
   }
   let address = 0;
   let narration = 0;
@@ -210,7 +210,7 @@ export function structureFeatures(text: string, words: readonly string[], recent
     sacred: words.length === 0 ? 0 : sacred / words.length,
     unity: words.length === 0 ? 0 : unity / words.length,
   };
-  return { features, structure: { lines: new Set(lines), shapes: new Set(shapes), opening, closing } };
+  return { features, structure: { lines, shapes, opening, closing } };
 }
 
 /** The first KEY_WORDS words of a line, lower-cased: what a repeated opening or closing formula shares. */
@@ -230,7 +230,7 @@ const KEY_WORD = /[\p{L}\p{N}']+/gu;
  * words are gone, and two paragraphs are no template.
  */
 function shapeOf(line: string): string | undefined {
-  if (!STRUCTURE.test(line)) return undefined;
+  if (line.length > MAX_SHAPE_LINE || !STRUCTURE.test(line)) return undefined;
   let tokens = 0;
   const shape = line.replace(/[\p{L}\p{M}'’]+|\d+(?:[.,]\d+)*/gu, (m) => {
     tokens++;
@@ -238,6 +238,42 @@ function shapeOf(line: string): string | undefined {
   });
   if (tokens < MIN_SHAPE_TOKENS) return undefined;
   return shape.replace(/\s+/g, ' ').replace(/w(?: w)+/g, 'w*');
+}
+
+/** What `scan` found in a line: visible characters, those neither letter nor digit nor mark, letters, letters and digits. */
+const scanned = { visible: 0, symbols: 0, letters: 0, alnum: 0 };
+
+/** One pass over a line for every character count the features need (into `scanned`). */
+function scan(line: string): void {
+  let visible = 0;
+  let symbols = 0;
+  let letters = 0;
+  let alnum = 0;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 13 || c === 0xfe0f || c === 0x200d) continue;
+    visible++;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      // A surrogate pair: emoji and other astral symbols (astral letters are rare enough to count as symbols).
+      symbols++;
+      i++;
+    } else if (c < 128) {
+      if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
+        letters++;
+        alnum++;
+      } else if (c >= 48 && c <= 57) alnum++;
+      else symbols++;
+    } else {
+      const k = classOf(c);
+      if (k & 1) letters++;
+      if (k & 2) alnum++;
+      else symbols++;
+    }
+  }
+  scanned.visible = visible;
+  scanned.symbols = symbols;
+  scanned.letters = letters;
+  scanned.alnum = alnum;
 }
 
 function countLetters(s: string): number {
@@ -265,7 +301,3 @@ function isLetter(c: number): boolean {
   return (classOf(c) & 1) !== 0;
 }
 
-function isAlnum(c: number): boolean {
-  if (c < 128) return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-  return (classOf(c) & 2) !== 0;
-}

@@ -135,27 +135,9 @@ export class LexiconIndex {
       }
       if (count > 0) hit({ attractor: p.attractor, term: p.label ?? p.re.source, weight: p.weight }, count);
     }
-    const weighted = new Array<number>(n).fill(0);
-    for (let a = 0; a < n; a++) {
-      const m = terms[a];
-      if (!m) continue;
-      let sum = 0;
-      for (const [term, count] of m) sum += (weights[a]!.get(term) ?? 0) * Math.sqrt(count);
-      weighted[a] = sum;
-    }
-    let tailWeighted: number[] | undefined;
-    if (tail) {
-      tailWeighted = new Array<number>(n).fill(0);
-      for (let a = 0; a < n; a++) {
-        const m = tail[a];
-        if (!m) continue;
-        let sum = 0;
-        for (const [term, count] of m) sum += (weights[a]!.get(term) ?? 0) * Math.sqrt(count);
-        tailWeighted[a] = sum;
-      }
-    }
+    const weighted = weightedSums(terms, weights);
     // Array.from, not map: map skips the holes of a sparse array.
-    return { weighted, terms: Array.from(terms, (m) => m ?? EMPTY), weights: Array.from(weights, (m) => m ?? EMPTY), ...(tailWeighted ? { tailWeighted } : {}) };
+    return { weighted, terms: Array.from(terms, (m) => m ?? EMPTY), weights: Array.from(weights, (m) => m ?? EMPTY), ...(tail ? { tailWeighted: weightedSums(tail, weights) } : {}) };
   }
 
   private lookup(word: string): WordEntries {
@@ -182,6 +164,19 @@ export class LexiconIndex {
     if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
     this.memo.set(word, info);
   }
+}
+
+/** Per attractor, Σ over its terms of weight × √count. */
+function weightedSums(terms: readonly (Map<string, number> | undefined)[], weights: readonly (Map<string, number> | undefined)[]): number[] {
+  const out = new Array<number>(terms.length).fill(0);
+  for (let a = 0; a < terms.length; a++) {
+    const m = terms[a];
+    if (!m) continue;
+    let sum = 0;
+    for (const [term, count] of m) sum += (weights[a]!.get(term) ?? 0) * Math.sqrt(count);
+    out[a] = sum;
+  }
+  return out;
 }
 
 /** The most telling terms first: weight × count, then alphabetically so ties never depend on order seen. */

@@ -1,11 +1,10 @@
 import { dirname, resolve } from 'node:path';
 import { analyzeRunEvents, type AttractorEpisode } from '../analysis/analyze-run.js';
 import { canonicalJson, eventBodyJson } from '../analysis/canonical.js';
-import type { AttractorDefinition } from '../analysis/attractor.js';
 import { computeCentroids } from '../analysis/centroids.js';
 import { configFromId, createEmbedder } from '../analysis/create-embedder.js';
 import { EMBEDDER_KINDS, type Embedder, type EmbedderKind } from '../analysis/embedder.js';
-import { resolveDetectors } from '../analysis/load-attractors.js';
+import { detectorChooser } from '../analysis/run-detectors.js';
 import { InputError } from '../errors.js';
 import type { ArenaEvent, EventBody } from '../runlog/events.js';
 import { describeProblems, findRunLogs, readRunLog } from '../runlog/reader.js';
@@ -63,6 +62,7 @@ export default defineCommand({
     const files = await findRunLogs(positionals.map((p) => resolve(io.cwd, p)));
     if (files.length === 0) throw new InputError(`no events.jsonl found under ${positionals.join(', ')}`);
 
+    const chooseDetectors = detectorChooser(values.detectors, io.cwd);
     const embedders = new Map<string, Embedder | undefined>();
     const centroids = new Map<string, Map<string, Float32Array>>();
     const reports: RunReport[] = [];
@@ -74,7 +74,7 @@ export default defineCommand({
         const runDir = dirname(file);
         const started = log.events.find((e) => e.type === 'run.started');
         const runId = started?.runId ?? log.events[0]?.runId ?? runDir;
-        const detectors = await detectorsFor(values.detectors, started, io);
+        const detectors = await chooseDetectors(log.events);
         const kind = requested === 'auto' ? autoKind(log.events) : { kind: EMBEDDER_KINDS.find((k) => k === requested) ?? 'none' };
         const key = `${kind.kind}:${kind.model ?? values['embedding-model'] ?? ''}`;
         if (!embedders.has(key)) {
@@ -112,14 +112,6 @@ function autoKind(events: readonly ArenaEvent[]): { kind: EmbedderKind; model?: 
   return configFromId(first.model) ?? { kind: 'none' };
 }
 
-async function detectorsFor(flag: string | undefined, started: ArenaEvent | undefined, io: CliIO): Promise<AttractorDefinition[]> {
-  if (flag !== undefined) return resolveDetectors(flag.split(',').map((s) => s.trim()).filter(Boolean), io.cwd);
-  if (started?.type !== 'run.started') return resolveDetectors(undefined, io.cwd);
-  const listed = started.scenario.detectors;
-  const specs = Array.isArray(listed) && listed.every((s): s is string => typeof s === 'string') ? listed : undefined;
-  const base = started.scenarioFile ? dirname(started.scenarioFile) : io.cwd;
-  return resolveDetectors(specs, base);
-}
 
 /**
  * Append the recomputed analysis to a finished run's log when the log holds none of it, or only its

@@ -1,13 +1,11 @@
 import { dirname, resolve } from 'node:path';
-import type { AttractorDefinition } from '../analysis/attractor.js';
-import { DETECTION_SOURCES, evaluate, type DetectionSource } from '../analysis/eval/evaluate.js';
+import { DETECTION_SOURCES, evaluate } from '../analysis/eval/evaluate.js';
 import { formatEval } from '../analysis/eval/format.js';
-import { CONFIDENCES, loadLabels, type Confidence } from '../analysis/eval/labels.js';
-import { resolveDetectors } from '../analysis/load-attractors.js';
+import { CONFIDENCES, loadLabels } from '../analysis/eval/labels.js';
+import { detectorChooser } from '../analysis/run-detectors.js';
 import { InputError } from '../errors.js';
-import type { ArenaEvent } from '../runlog/events.js';
 import { findRunLogs } from '../runlog/reader.js';
-import { EXIT, defineCommand, printJson, type CliIO } from './command.js';
+import { EXIT, defineCommand, printJson } from './command.js';
 import { parse } from './_args.js';
 
 const usage = `usage: arena eval [<run folder | folder | events.jsonl>...] --labels FILE [--source detector|log] [--json]
@@ -69,7 +67,7 @@ export default defineCommand({
       labels,
       minConfidence,
       source,
-      detectorsFor: detectorChooser(values.detectors, io),
+      detectorsFor: detectorChooser(values.detectors, io.cwd),
       ...(attractors ? { attractors } : {}),
       bases: [io.cwd, dirname(labelsFile)],
       onWarning: (line) => io.stderr.write(`warning: ${line}\n`),
@@ -92,23 +90,4 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
   const found = allowed.find((a) => a === value);
   if (found === undefined) throw new InputError(`${flag} must be one of ${allowed.join(', ')}, got '${value}'`);
   return found;
-}
-
-/** Detectors per run as `arena analyze` picks them: the flag, else the run's scenario list, else every built-in. */
-function detectorChooser(flag: string | undefined, io: CliIO): (events: readonly ArenaEvent[]) => Promise<readonly AttractorDefinition[]> {
-  const cache = new Map<string, Promise<AttractorDefinition[]>>();
-  const once = (key: string, make: () => Promise<AttractorDefinition[]>) => {
-    const held = cache.get(key) ?? make();
-    cache.set(key, held);
-    return held;
-  };
-  return async (events) => {
-    if (flag !== undefined) return once('flag', () => resolveDetectors(flag.split(',').map((s) => s.trim()).filter(Boolean), io.cwd));
-    const started = events.find((e) => e.type === 'run.started');
-    if (started?.type !== 'run.started') return once('default', () => resolveDetectors(undefined, io.cwd));
-    const listed = started.scenario.detectors;
-    const specs = Array.isArray(listed) && listed.every((s): s is string => typeof s === 'string') ? listed : undefined;
-    const base = started.scenarioFile ? dirname(started.scenarioFile) : io.cwd;
-    return once(JSON.stringify([specs ?? null, base]), () => resolveDetectors(specs, base));
-  };
 }

@@ -4,7 +4,7 @@ import { drivers, predictAt, type FeatureRow } from './detector-model.js';
 import { WINDOW_TURNS, type LexiconSignals } from './feature-row.js';
 import { positions, rowOf, RowLayout, windowVector, type CompiledWindow } from './row-layout.js';
 import { LexiconIndex, topTerms, type LexiconMatch } from './lexicon.js';
-import { AttractorState, type Transition } from './onset.js';
+import { AttractorState, backdatedOnset, type Transition } from './onset.js';
 import { blendScore, lexiconDensity, lengthFactor, signalScore } from './score.js';
 import { TextWindow, type TextFeatures, type TurnInput } from './text-features.js';
 import { cosine, meanDirection, round4 } from './vectors.js';
@@ -44,6 +44,7 @@ interface Recent {
   match: LexiconMatch;
   /** The compiled row (see `this.window`). */
   row: Float64Array;
+  repeatLag: number;
 }
 
 const EVIDENCE_TERMS = 5;
@@ -163,6 +164,7 @@ export class ConversationAnalyzer {
       overlapLag: f.overlapLag,
       selfRepeat: round4(f.selfRepeat),
       echo: round4(f.echo),
+      repeatLag: f.repeatLag,
       letters: f.letters,
       symbolShare: round4(f.symbolShare),
       lineRepeat: round4(f.lineRepeat),
@@ -177,17 +179,22 @@ export class ConversationAnalyzer {
       ...(embeddingError ? { embedder: this.options.embedder, embeddingError } : {}),
     };
 
-    this.recent.push({ turn: input.turn, scores: turnScores, signals, similarity: sims, match, row });
+    this.recent.push({ turn: input.turn, scores: turnScores, signals, similarity: sims, match, row, repeatLag: f.repeatLag });
     if (this.recent.length > 16) this.recent.shift();
 
     const events: EventBody[] = [{ type: 'analysis.turn', turn: input.turn, features, scores }];
     const entered: TurnAnalysis['entered'] = [];
     defs.forEach((def, a) => {
-      const t = this.detectors[a]!.push(input.agentId, input.turn, signals[a]!, def.calibrated ? turnScores[a]! : undefined);
-      if (!t) return;
+      const pushed = this.detectors[a]!.push(input.agentId, input.turn, signals[a]!, def.calibrated ? turnScores[a]! : undefined);
+      if (!pushed) return;
+      let t: typeof pushed & { backdatedFrom?: number } = pushed;
+      if (t.kind === 'entered' && t.route === 'calibrated' && def.signal === 'repetition') {
+        const lag = this.recent.find((r) => r.turn === t.turn)?.repeatLag ?? 0;
+        if (lag > 0) t = { ...t, turn: backdatedOnset(t.turn, lag), backdatedFrom: t.turn };
+      }
       const run = this.recent.filter((r) => t.turns.includes(r.turn));
       const byRoute = (r: Recent) => (t.route === 'signal' ? r.signals[a]! : r.scores[a]!);
-      const evidence: Record<string, unknown> = { detectedAt: t.detectedAt, turns: t.turns, scores: run.map(byRoute), ...speakersOf(t) };
+      const evidence: Record<string, unknown> = { detectedAt: t.detectedAt, turns: t.turns, scores: run.map(byRoute), ...speakersOf(t), ...(t.backdatedFrom !== undefined ? { backdatedFrom: t.backdatedFrom } : {}) };
       if (def.calibrated) evidence.route = t.route;
       if (def.calibrated && t.route === 'calibrated' && t.kind === 'entered') evidence.drivers = strongest(run.map((r) => drivers(def.calibrated!.model, rowOf(this.features.names, r.row), EVIDENCE_DRIVERS)));
       if (t.kind === 'entered') {

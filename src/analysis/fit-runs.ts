@@ -22,6 +22,9 @@ export interface LabelledRun {
   labels: Map<string, { present: boolean; onsetTurn: number | null }>;
   /** Per attractor: the hand-set (gated) signal of each turn and its thresholds. */
   signals: Map<string, { scores: number[]; thresholds: Thresholds }>;
+  /** Each turn's repeatLag, and the attractors whose calibrated onsets are moved back by it (repetition signals). */
+  lags: number[];
+  backdated: ReadonlySet<string>;
 }
 
 /**
@@ -52,13 +55,14 @@ export async function labelledRuns(files: readonly string[], labels: LabelSet, d
 export function labelledRun(runId: string, group: string, turns: readonly TurnInput[], labels: LabelledRun['labels'], defs: readonly AttractorDefinition[]): LabelledRun {
   const analyzer = new ConversationAnalyzer({ attractors: defs, fullRows: true });
   const signals = new Map(defs.map((d) => [d.name, { scores: [] as number[], thresholds: d.thresholds }]));
-  const run: LabelledRun = { runId, group, rows: [], speakers: [], turns: [], labels, signals };
+  const run: LabelledRun = { runId, group, rows: [], speakers: [], turns: [], labels, signals, lags: [], backdated: new Set(defs.filter((d) => d.signal === 'repetition').map((d) => d.name)) };
   for (const t of turns) {
     const result = analyzer.analyze(t);
     run.rows.push(result.row);
     run.speakers.push(t.agentId);
     run.turns.push(t.turn);
     const analysis = result.events.find((e) => e.type === 'analysis.turn');
+    run.lags.push(analysis?.type === 'analysis.turn' && typeof analysis.features.repeatLag === 'number' ? analysis.features.repeatLag : 0);
     for (const d of defs) {
       const f = analysis?.type === 'analysis.turn' ? analysis : undefined;
       const gated = d.calibrated ? (f?.features.signals as Record<string, number> | undefined)?.[d.name] : f?.scores[d.name];
@@ -82,7 +86,17 @@ export function conversationsFor(runs: readonly LabelledRun[], attractor: string
     const label = r.labels.get(attractor);
     if (!label) continue;
     const signal = r.signals.get(attractor);
-    out.push({ id: r.runId, group: r.group, rows: r.rows, speakers: r.speakers, turns: r.turns, present: label.present, onset: label.onsetTurn, ...(signal ? { signal } : {}) });
+    out.push({
+      id: r.runId,
+      group: r.group,
+      rows: r.rows,
+      speakers: r.speakers,
+      turns: r.turns,
+      present: label.present,
+      onset: label.onsetTurn,
+      ...(signal ? { signal } : {}),
+      ...(r.backdated.has(attractor) ? { lags: r.lags } : {}),
+    });
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import type { Thresholds } from './attractor.js';
 import { predict, type DetectorModel, type FeatureRow } from './detector-model.js';
-import { AttractorState } from './onset.js';
+import { AttractorState, backdatedOnset } from './onset.js';
 
 /** One labelled conversation as the fit sees it: its turns' feature rows and what a reader said of it. */
 export interface LabelledConversation {
@@ -17,6 +17,8 @@ export interface LabelledConversation {
   onset: number | null;
   /** The attractor's hand-set (gated) signal per turn and its thresholds: the route the fit adds to. */
   signal?: { scores: readonly number[]; thresholds: Thresholds };
+  /** Each turn's repeatLag, for an attractor whose calibrated onsets are moved back to where a loop began. */
+  lags?: readonly number[];
 }
 
 export interface FittedDetector {
@@ -88,11 +90,13 @@ export function fitDetector(convs: readonly LabelledConversation[], features: re
  * The onset the analyzer would report for a conversation with these turn probabilities (and the hand-set
  * signal's route, when the conversation carries it), or null.
  */
-export function decide(thresholds: Thresholds, c: Pick<LabelledConversation, 'speakers' | 'turns' | 'signal'>, probabilities: readonly number[]): number | null {
+export function decide(thresholds: Thresholds, c: Pick<LabelledConversation, 'speakers' | 'turns' | 'signal' | 'lags'>, probabilities: readonly number[]): number | null {
   const state = new AttractorState(c.signal?.thresholds ?? NEVER, thresholds);
   for (let i = 0; i < probabilities.length; i++) {
     const t = state.push(c.speakers[i]!, c.turns[i]!, c.signal?.scores[i] ?? 0, probabilities[i]!);
-    if (t?.kind === 'entered') return t.turn;
+    if (t?.kind !== 'entered') continue;
+    if (t.route !== 'calibrated' || !c.lags) return t.turn;
+    return backdatedOnset(t.turn, c.lags[c.turns.indexOf(t.turn)] ?? 0);
   }
   return null;
 }

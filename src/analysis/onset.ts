@@ -106,6 +106,15 @@ export class ConversationState {
   }
 }
 
+/**
+ * A loop's onset is where the repeated material was first said, which is known only once it comes back. For
+ * an entry into a repetition attractor by the calibrated route, the onset moves back from the first turn of
+ * the run by that turn's `repeatLag` (how many turns back most of its repeated lines came from).
+ */
+export function backdatedOnset(turn: number, lag: number): number {
+  return Math.max(1, turn - lag);
+}
+
 /** Which of an attractor's two detectors caused a transition. */
 export type Route = 'signal' | 'calibrated';
 

@@ -32,6 +32,8 @@ export interface StructureFeatures {
   shapeRepeat: number;
   /** Characters in lines neither repeated nor of a repeated shape: what the turn adds. */
   novelChars: number;
+  /** How many turns back most of the repeated lines came from (0: none repeated): where a loop began. */
+  repeatLag: number;
   /** 1 when the turn opens with the words a recent turn opened with (a banner, a status header), else 0. */
   openingRepeat: number;
   /** 1 when the turn's last line starts with the words a recent turn's last line did (a closing formula), else 0. */
@@ -59,6 +61,8 @@ const MIN_SHAPE_TOKENS = 4;
 /** What gives a line a shape worth comparing: anything beyond words, spaces and sentence punctuation. */
 const STRUCTURE = /[^\p{L}\p{M}\p{N}\s.,;!?'’"“”()-]/u;
 const SIZES: number[] = [];
+/** Characters of repeated lines by how many turns back they came from (index 1..LINE_WINDOW). */
+const BY_LAG = new Float64Array(LINE_WINDOW + 1);
 const LINE_OF: (string | undefined)[] = [];
 const SHAPE_AT: (string | undefined)[] = [];
 /** Longer lines are paragraphs, not template lines: they get no shape (and are not scanned for one). */
@@ -148,6 +152,7 @@ export function structureFeatures(text: string, words: readonly string[], recent
     shapeAt.push(shape);
   }
   const window = recent.length > LINE_WINDOW ? recent.slice(-LINE_WINDOW) : recent;
+  BY_LAG.fill(0);
   let total = 0;
   let repeated = 0;
   let sameShape = 0;
@@ -158,10 +163,20 @@ export function structureFeatures(text: string, words: readonly string[], recent
     const shape = shapeAt[i];
     let lineSeen = false;
     let shapeSeen = false;
-    for (const s of window) {
-      if (line !== undefined && !lineSeen && s.lines.has(line)) lineSeen = true;
-      if (shape !== undefined && !shapeSeen && s.shapes.has(shape)) shapeSeen = true;
+    // Newest first, so the lag noted is that of the nearest turn the line came from.
+    let source = 0;
+    for (let w = window.length - 1; w >= 0; w--) {
+      const s = window[w]!;
+      if (line !== undefined && !lineSeen && s.lines.has(line)) {
+        lineSeen = true;
+        source ||= window.length - w;
+      }
+      if (shape !== undefined && !shapeSeen && s.shapes.has(shape)) {
+        shapeSeen = true;
+        source ||= window.length - w;
+      }
     }
+    if (source > 0) BY_LAG[source]! += n;
     if (line !== undefined || shape !== undefined) total += n;
     if (lineSeen) repeated += n;
     if (shapeSeen || lineSeen) sameShape += n;
@@ -201,6 +216,7 @@ export function structureFeatures(text: string, words: readonly string[], recent
     lineRepeat: total === 0 ? 0 : repeated / total,
     shapeRepeat: total === 0 ? 0 : sameShape / total,
     novelChars: novel,
+    repeatLag: lagOfMost(),
     openingRepeat: opening !== undefined && window.some((s) => s.opening === opening) ? 1 : 0,
     closingRepeat: closing !== undefined && window.some((s) => s.closing === closing) ? 1 : 0,
     interface: nonEmpty === 0 ? 0 : interfaceLines / nonEmpty,
@@ -211,6 +227,12 @@ export function structureFeatures(text: string, words: readonly string[], recent
     unity: words.length === 0 ? 0 : unity / words.length,
   };
   return { features, structure: { lines, shapes, opening, closing } };
+}
+
+function lagOfMost(): number {
+  let best = 0;
+  for (let lag = 1; lag < BY_LAG.length; lag++) if (BY_LAG[lag]! > BY_LAG[best]!) best = lag;
+  return BY_LAG[best]! > 0 ? best : 0;
 }
 
 /** The first KEY_WORDS words of a line, lower-cased: what a repeated opening or closing formula shares. */

@@ -158,6 +158,7 @@ export class TextWindow {
       lineRepeat: st.lineRepeat,
       shapeRepeat: st.shapeRepeat,
       novelChars: st.novelChars,
+      repeatLag: st.repeatLag,
       openingRepeat: st.openingRepeat,
       closingRepeat: st.closingRepeat,
       interface: st.interface,

@@ -214,3 +214,31 @@ describe('feature rows', () => {
     });
   });
 });
+
+describe('loop onsets moved back to where the loop began', () => {
+  /** A calibration whose repetition_loop model fires on any turn that repeats most of its lines. */
+  const onRepeatedLines: Calibration = {
+    version: 1,
+    attractors: {
+      repetition_loop: {
+        model: { features: ['lineRepeat'], mean: [0.5], scale: [0.1], weights: [5], bias: 0 },
+        thresholds: { enter: 0.9, exit: 0.1, enterTurns: 1, exitTurns: 2 },
+      },
+    },
+  };
+  const block = ['[STATUS] archive sealed, no further input', '[MENU] 1) wake 2) re-enter 3) hold', 'awaiting a choice from the dreamer now'].join('\n');
+  const chat = ['We could look at the tide tables first.', 'The harbour master keeps them by the door.', 'I will ask about the ferry times as well.', 'Bring the red notebook, it has the map.', 'The wind turned cold just after noon.'];
+
+  it("a loop's calibrated entry is reported at the turn whose lines came back, and says where it was detected", async () => {
+    // Agent a posts the block at turn 3 and again at 5, 7, 9; b chats in between.
+    const turns = Array.from({ length: 10 }, (_, i) => ({ turn: i + 1, agentId: i % 2 ? 'b' : 'a', text: i % 2 === 0 && i >= 2 ? block : chat[i % chat.length]! }));
+    const detectors = applyCalibration(UNCALIBRATED_ATTRACTORS.filter((d) => d.name === 'repetition_loop'), onRepeatedLines).map((d) => ({ ...d, thresholds: { ...d.thresholds, enter: 1, exit: 1 } }));
+    const { events } = await analyzeTurns(turns, { detectors });
+    const entered = events.find((e) => e.type === 'attractor.entered');
+    if (entered?.type !== 'attractor.entered') throw new Error('no entry');
+    expect(entered.turn).toBe(3);
+    expect(entered.evidence).toMatchObject({ route: 'calibrated', backdatedFrom: 5 });
+    const at5 = events.find((e) => e.type === 'analysis.turn' && e.turn === 5);
+    expect(at5?.type === 'analysis.turn' && at5.features.repeatLag).toBe(2);
+  });
+});

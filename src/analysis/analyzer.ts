@@ -82,16 +82,16 @@ export class ConversationAnalyzer {
 
   constructor(private readonly options: AnalyzerOptions) {
     this.index = LexiconIndex.for(options.attractors);
-    this.withLexicon = options.attractors.map(hasLexicon);
     this.detectors = options.attractors.map((a) => new AttractorState(a.thresholds, a.calibrated?.thresholds));
-    this.layout = new RowLayout(options.attractors, this.withLexicon);
     this.lexSignals = options.attractors.map(() => ({ density: 0, weighted: 0, tail: 0, signal: 0 }));
     this.densities = new Float64Array(options.attractors.length);
-    const read = [...new Set(options.attractors.flatMap((a) => [...(a.calibrated?.model.features ?? []), ...a.signalGate.map((g) => g.feature)]))];
-    this.features = this.layout.compile(options.fullRows ? this.layout.allFeatures() : read);
-    this.modelAt = options.attractors.map((a) => (a.calibrated ? positions(this.features.names, a.calibrated.model.features) : undefined));
-    this.gateAt = options.attractors.map((a) => positions(this.features.names, a.signalGate.map((g) => g.feature)));
-    this.needsTail = options.fullRows === true || read.some((f) => f.includes('tail:'));
+    const plan = planFor(options.attractors, options.fullRows === true);
+    this.withLexicon = plan.withLexicon;
+    this.layout = plan.layout;
+    this.features = plan.features;
+    this.modelAt = plan.modelAt;
+    this.gateAt = plan.gateAt;
+    this.needsTail = plan.needsTail;
   }
 
   get attractors(): readonly AttractorDefinition[] {
@@ -276,6 +276,39 @@ function strongest(perTurn: ReturnType<typeof drivers>[]): ReturnType<typeof dri
     .map(([feature, s]) => ({ feature, value: round4(s.value / s.n), contribution: round4(s.contribution / n) }))
     .sort((a, b) => b.contribution - a.contribution || (a.feature < b.feature ? -1 : 1))
     .slice(0, EVIDENCE_DRIVERS);
+}
+
+/** What an attractor list needs compiled, once per list (a batch analyses every run with the same one). */
+interface Plan {
+  withLexicon: boolean[];
+  layout: RowLayout;
+  features: CompiledWindow;
+  modelAt: (Int32Array | undefined)[];
+  gateAt: Int32Array[];
+  needsTail: boolean;
+}
+const plans = new WeakMap<readonly AttractorDefinition[], { lean?: Plan; full?: Plan }>();
+
+function planFor(defs: readonly AttractorDefinition[], fullRows: boolean): Plan {
+  let held = plans.get(defs);
+  if (!held) plans.set(defs, (held = {}));
+  const known = fullRows ? held.full : held.lean;
+  if (known) return known;
+  const withLexicon = defs.map(hasLexicon);
+  const layout = new RowLayout(defs, withLexicon);
+  const read = [...new Set(defs.flatMap((a) => [...(a.calibrated?.model.features ?? []), ...a.signalGate.map((g) => g.feature)]))];
+  const features = layout.compile(fullRows ? layout.allFeatures() : read);
+  const plan: Plan = {
+    withLexicon,
+    layout,
+    features,
+    modelAt: defs.map((a) => (a.calibrated ? positions(features.names, a.calibrated.model.features) : undefined)),
+    gateAt: defs.map((a) => positions(features.names, a.signalGate.map((g) => g.feature))),
+    needsTail: fullRows || read.some((f) => f.includes('tail:')),
+  };
+  if (fullRows) held.full = plan;
+  else held.lean = plan;
+  return plan;
 }
 
 /** A TurnAnalysis whose named row is made only when asked for (fitting, tests): the detectors read the compiled one. */

@@ -253,13 +253,47 @@ const KEY_WORD = /[\p{L}\p{N}']+/gu;
  */
 function shapeOf(line: string): string | undefined {
   if (line.length > MAX_SHAPE_LINE || !STRUCTURE.test(line)) return undefined;
+  // One pass by character class: a run of letters (with marks and apostrophes) is `w`, of digits (with
+  // inner . or ,) `0`, whitespace one space, anything else itself; then runs of `w` joined by spaces are `w*`.
+  let out = '';
   let tokens = 0;
-  const shape = line.replace(/[\p{L}\p{M}'’]+|\d+(?:[.,]\d+)*/gu, (m) => {
-    tokens++;
-    return /\d/.test(m[0]!) ? '0' : 'w';
-  });
+  let i = 0;
+  while (i < line.length) {
+    const c = line.charCodeAt(i);
+    if (isWordUnit(c)) {
+      while (i < line.length && isWordUnit(line.charCodeAt(i))) i++;
+      out += 'w';
+      tokens++;
+    } else if (c >= 48 && c <= 57) {
+      while (i < line.length) {
+        const d = line.charCodeAt(i);
+        if (d >= 48 && d <= 57) i++;
+        else if ((d === 46 || d === 44) && i + 1 < line.length && line.charCodeAt(i + 1) >= 48 && line.charCodeAt(i + 1) <= 57) i++;
+        else break;
+      }
+      out += '0';
+      tokens++;
+    } else if (c === 32 || c === 9) {
+      while (i < line.length && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+      out += ' ';
+    } else {
+      out += line[i];
+      i++;
+    }
+  }
   if (tokens < MIN_SHAPE_TOKENS) return undefined;
-  return shape.replace(/\s+/g, ' ').replace(/w(?: w)+/g, 'w*');
+  return out.replace(WORD_RUN, 'w*');
+}
+const WORD_RUN = /w(?: w)+/g;
+
+/** A letter, a combining mark or an apostrophe: part of a word (astral letters count as symbols, as in `scan`). */
+function isWordUnit(c: number): boolean {
+  if (c < 128) return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 39;
+  if (c === 0x2019) return true;
+  if (c >= 0xd800 && c <= 0xdfff) return false;
+  const k = classOf(c);
+  // Letters and marks, not digits: bit 1 is a letter; bit 2 letter, digit or mark.
+  return (k & 1) !== 0 || ((k & 2) !== 0 && !/\p{N}/u.test(String.fromCharCode(c)));
 }
 
 /** What `scan` found in a line: visible characters, those neither letter nor digit nor mark, letters, letters and digits. */

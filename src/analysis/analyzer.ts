@@ -134,7 +134,8 @@ export class ConversationAnalyzer {
     const reuse = this.rows.length >= WINDOW_TURNS ? this.rows.shift() : undefined;
     this.rows.push(this.layout.fill(f, lexSignals, reuse));
     const row = windowVector(this.rows, this.features);
-    defs.forEach((def, a) => {
+    for (let a = 0; a < defs.length; a++) {
+      const def = defs[a]!;
       const density = densities[a]!;
       if (this.withLexicon[a]) lexicon[def.name] = round4(density);
       if (match.terms[a]!.size > 0) terms[def.name] = topTerms(match.terms[a]!, match.weights[a]!, FEATURE_TERMS).map((t) => t.term);
@@ -147,7 +148,7 @@ export class ConversationAnalyzer {
       signals.push(signal);
       turnScores.push(score);
       sims.push(sim);
-    });
+    }
 
     const features: Record<string, unknown> = {
       words: f.words,

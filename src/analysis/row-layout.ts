@@ -21,6 +21,9 @@ export interface CompiledWindow {
   names: readonly string[];
   kinds: Uint8Array;
   slots: Int32Array;
+  /** The distinct row slots that window features read (each aggregated once per turn), and each output's index among them. */
+  aggregated: Int32Array;
+  aggregateOf: Int32Array;
 }
 
 export class RowLayout {
@@ -51,14 +54,21 @@ export class RowLayout {
   compile(names: readonly string[]): CompiledWindow {
     const kinds = new Uint8Array(names.length);
     const slots = new Int32Array(names.length);
+    const aggregateOf = new Int32Array(names.length).fill(-1);
+    const distinct: number[] = [];
     names.forEach((name, i) => {
       const colon = name.indexOf(':');
       const prefix = colon < 0 ? '' : name.slice(0, colon);
       const kind = prefix === 'w4' ? 1 : prefix === 'min4' ? 2 : prefix === 'max4' ? 3 : 0;
       kinds[i] = kind;
       slots[i] = this.slot.get(kind === 0 ? name : name.slice(colon + 1)) ?? -1;
+      if (kind !== 0 && slots[i]! >= 0) {
+        let at = distinct.indexOf(slots[i]!);
+        if (at < 0) at = distinct.push(slots[i]!) - 1;
+        aggregateOf[i] = at;
+      }
     });
-    return { names, kinds, slots };
+    return { names, kinds, slots, aggregated: Int32Array.from(distinct), aggregateOf };
   }
 
   /** A turn's row, written into `into` when given (a row that has left the window). */
@@ -106,14 +116,11 @@ export function windowVector(rows: readonly Float64Array[], w: CompiledWindow): 
   const last = rows.length - 1;
   const first = Math.max(0, rows.length - WINDOW_TURNS);
   const n = last - first + 1;
-  for (let i = 0; i < out.length; i++) {
-    const s = w.slots[i]!;
-    if (s < 0) continue;
-    const kind = w.kinds[i]!;
-    if (kind === 0) {
-      out[i] = rows[last]![s]!;
-      continue;
-    }
+  // Mean, min and max of each slot the window features read, once.
+  const k = w.aggregated.length;
+  const agg = AGG.length >= k * 3 ? AGG : (AGG = new Float64Array(k * 3));
+  for (let j = 0; j < k; j++) {
+    const s = w.aggregated[j]!;
     let sum = 0;
     let min = Infinity;
     let max = -Infinity;
@@ -123,10 +130,20 @@ export function windowVector(rows: readonly Float64Array[], w: CompiledWindow): 
       if (v < min) min = v;
       if (v > max) max = v;
     }
-    out[i] = kind === 1 ? sum / n : kind === 2 ? min : max;
+    agg[j * 3] = sum / n;
+    agg[j * 3 + 1] = min;
+    agg[j * 3 + 2] = max;
+  }
+  for (let i = 0; i < out.length; i++) {
+    const s = w.slots[i]!;
+    if (s < 0) continue;
+    const kind = w.kinds[i]!;
+    out[i] = kind === 0 ? rows[last]![s]! : agg[w.aggregateOf[i]! * 3 + kind - 1]!;
   }
   return out;
 }
+/** Scratch space for windowVector (calls are synchronous). */
+let AGG = new Float64Array(96);
 
 /** A compiled vector as a named row. */
 export function rowOf(names: readonly string[], v: Float64Array): FeatureRow {

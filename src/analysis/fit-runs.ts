@@ -111,7 +111,7 @@ export function fitCalibration(runs: readonly LabelledRun[], attractors: readonl
     const positives = convs.filter((c) => c.present).length;
     if (!spec) skipped.push({ attractor: a, reason: 'no feature spec for this attractor (it keeps its hand-set signal)' });
     else if (positives === 0 || positives === convs.length) skipped.push({ attractor: a, reason: `needs labelled conversations with and without it (${positives} of ${convs.length} have it)` });
-    else calibration.attractors[a] = fitDetector(convs, spec.features, { l2: spec.l2 });
+    else calibration.attractors[a] = fitDetector(convs, spec.features, { l2: spec.l2, ...(spec.signs ? { signs: spec.signs } : {}) });
   }
   return { calibration, skipped };
 }
@@ -137,7 +137,7 @@ export function crossValidateRuns(runs: readonly LabelledRun[], attractor: strin
   if (!spec) return undefined;
   const convs = conversationsFor(runs, attractor);
   if (convs.length === 0) return undefined;
-  const outcomes = crossValidate(convs, spec.features, k, { l2: spec.l2 }, conversationsFor(alwaysTrain, attractor));
+  const outcomes = crossValidate(convs, spec.features, k, { l2: spec.l2, ...(spec.signs ? { signs: spec.signs } : {}) }, conversationsFor(alwaysTrain, attractor));
   let tp = 0;
   let fp = 0;
   let fn = 0;

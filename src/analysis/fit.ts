@@ -32,6 +32,12 @@ export interface FitOptions {
   /** Candidate entry thresholds and run lengths searched for the best conversation-level F1. */
   enter?: readonly number[];
   enterTurns?: readonly number[];
+  /**
+   * The direction each feature may push a turn's score (+1 towards the attractor, -1 away). A feature whose
+   * fitted weight points the other way is dropped and the model fitted again, so every weight reads as the
+   * definition says (more repeated lines, more loop) rather than as a quirk of the training set.
+   */
+  signs?: Readonly<Record<string, 1 | -1>>;
 }
 
 const DEFAULT_ENTER = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9];
@@ -57,7 +63,31 @@ export function fitDetector(convs: readonly LabelledConversation[], features: re
       w.push(weight);
     });
   }
-  const model = fitLogistic(features, X, y, w, options.l2 ?? 1);
+  let kept = [...features];
+  let model = fitLogistic(kept, X, y, w, options.l2 ?? 1);
+  for (;;) {
+    const signs = options.signs ?? {};
+    let worst = -1;
+    let worstBy = 0;
+    model.weights.forEach((wt, j) => {
+      const against = -(signs[kept[j]!] ?? 0) * wt;
+      if (against > worstBy) {
+        worstBy = against;
+        worst = j;
+      }
+    });
+    if (worst < 0 || kept.length === 1) break;
+    const drop = worst;
+    kept = kept.filter((_, j) => j !== drop);
+    const columns = kept.map((f) => features.indexOf(f));
+    model = fitLogistic(
+      kept,
+      X.map((row) => columns.map((c) => row[c]!)),
+      y,
+      w,
+      options.l2 ?? 1,
+    );
+  }
   const probabilities = convs.map((c) => c.rows.map((r) => predict(model, r)));
   let best: { thresholds: Thresholds; f1: number; onset: number } | undefined;
   for (const enterTurns of options.enterTurns ?? DEFAULT_ENTER_TURNS) {

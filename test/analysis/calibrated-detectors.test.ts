@@ -296,3 +296,24 @@ describe('crossValidate', () => {
     expect([...outcomes].sort((x, y) => (x.id < y.id ? -1 : 1))).toEqual(expected);
   });
 });
+
+describe('expected signs', () => {
+  it('a feature whose weight points against its expected sign is dropped and the model refitted', () => {
+    const r = random(11);
+    // x rises with the attractor; z is noise correlated with x in this sample, fitted negative when free.
+    const convs = Array.from({ length: 8 }, (_, k) => {
+      const onset = k < 4 ? 3 + k : null;
+      const rows = Array.from({ length: 10 }, (_, i) => {
+        const on = onset !== null && i + 1 >= onset;
+        const x = on ? 0.8 + 0.2 * r() : 0.2 * r();
+        return { x, z: on ? 0.5 - 0.4 * r() : 0.5 + 0.4 * r() };
+      });
+      return conversation(`c${k}`, rows, onset !== null, onset);
+    });
+    const free = fitDetector(convs, ['x', 'z']);
+    expect(free.model.weights[1]).toBeLessThan(0);
+    const signed = fitDetector(convs, ['x', 'z'], { signs: { x: 1, z: 1 } });
+    expect(signed.model.features).toEqual(['x']);
+    expect(signed.model.weights[0]).toBeGreaterThan(0);
+  });
+});

@@ -144,7 +144,7 @@ describe('the shipped calibration', () => {
     expect(Object.keys(DETECTOR_SPECS).sort()).toEqual([...CALIBRATED].sort());
   });
 
-  it('reads only features the analyzer produces, with the spec’s features, finite numbers and valid thresholds', () => {
+  it('reads only features the analyzer produces, from the spec, with weights of the expected signs, finite numbers and valid thresholds', () => {
     const analyzer = new ConversationAnalyzer({ attractors: BUILTIN_ATTRACTORS, fullRows: true });
     let row: Record<string, number> = {};
     const texts = ['Hello there, how are you today?', '[1] Enter\n[2] Leave\n> _', '🌀✨ thank you, beloved friend ✨🌀', 'Goodbye, farewell, until next time.', '…'];
@@ -152,7 +152,10 @@ describe('the shipped calibration', () => {
     const keys = new Set(Object.keys(row));
     for (const name of CALIBRATED) {
       const { model, thresholds } = BUILTIN_ATTRACTORS.find((d) => d.name === name)!.calibrated!;
-      expect(model.features, name).toEqual(DETECTOR_SPECS[name]!.features);
+      // The spec's features, less any the fit dropped for pointing against its expected sign.
+      const spec = DETECTOR_SPECS[name]!;
+      for (const f of model.features) expect(spec.features, `${name} reads ${f}`).toContain(f);
+      model.features.forEach((f, j) => expect(model.weights[j]! * (spec.signs?.[f] ?? 0), `${name}: ${f} against its sign`).toBeGreaterThanOrEqual(0));
       for (const f of model.features) expect(keys.has(f), `${name} reads ${f}`).toBe(true);
       for (const x of [...model.weights, ...model.mean, ...model.scale, model.bias]) expect(Number.isFinite(x), name).toBe(true);
       expect(model.weights.some((w) => w !== 0)).toBe(true);

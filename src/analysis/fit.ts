@@ -46,7 +46,8 @@ const EXIT_TURNS = 3;
 
 /**
  * Fit one attractor's detector: a logistic turn model (turns from the labelled onset on are positive in a
- * positive conversation, every other turn negative; each conversation weighs the same whatever its length),
+ * positive conversation, every other turn negative; each turn weighs 1/√(its conversation's turns), so long
+ * conversations do not drown short ones),
  * then the entry threshold and run length that give the best conversation-level F1 on the same
  * conversations (ties go to the better onset, then the more cautious setting).
  */

@@ -184,7 +184,7 @@ describe('the shipped calibration', () => {
 
 describe('feature rows', () => {
   it('window features are the mean, minimum and maximum over this turn and the three before, a missing value counting 0', () => {
-    const rows = [{ x: 100, y: 9 }, { x: 1, y: 5 }, { x: 2 }, { x: 6, y: 1 }, { x: 3, y: 0 }];
+    const rows: Record<string, number>[] = [{ x: 100, y: 9 }, { x: 1, y: 5 }, { x: 2 }, { x: 6, y: 1 }, { x: 3, y: 0 }];
     const full = withWindow(rows);
     expect(full).toMatchObject({ x: 3, y: 0, 'w4:x': 3, 'min4:x': 1, 'max4:x': 6, 'w4:y': 1.5, 'min4:y': 0, 'max4:y': 5 });
     // Fewer than four turns so far: over those there are.

@@ -3,33 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadLabels, parseLabels } from '../../src/analysis/eval/labels.js';
 import { InputError } from '../../src/errors.js';
+import { sharedLabels, sharedRecord as record } from '../helpers/labels.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
-/** A record of the shared labels format with nothing present, overridden by `over`. */
-function record(source: string, over: Record<string, unknown> = {}) {
-  return {
-    source,
-    turns: 10,
-    bliss: false,
-    bliss_onset_turn: null,
-    repetition_loop: false,
-    repetition_onset_turn: null,
-    farewell_loop: false,
-    farewell_onset_turn: null,
-    emoji_dominant: false,
-    emoji_onset_turn: null,
-    silence: false,
-    silence_onset_turn: null,
-    celebration_ending: false,
-    end_state: 'story_or_roleplay',
-    confidence: 'high',
-    notes: 'a note',
-    annotators: 1,
-    ...over,
-  };
-}
 
-const shared = (records: unknown[]) => JSON.stringify({ corpus: { folder: 'var/backrooms_logs' }, guide: 'g.md', count: records.length, records });
+const shared = sharedLabels;
 
 function errorOf(f: () => unknown): string {
   try {

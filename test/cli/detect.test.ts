@@ -4,20 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { parseCalibration, type Calibration } from '../../src/analysis/calibration.js';
 import { DETECTOR_SPECS } from '../../src/analysis/detector-specs.js';
 import { runMain } from '../helpers/main-in-process.js';
+import { GARDEN_PROSE } from '../helpers/labels.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 import { writeRun } from '../mining/_runs.js';
 
 const PROSE = [
-  'We should plan the vegetable beds before the spring rain arrives next month.',
-  'Tomatoes want the sunny corner, and the beans can climb the old fence by the shed.',
-  'My neighbour swears that crushed eggshells keep the slugs away from young lettuce.',
-  'I have read that copper tape works better, although it costs more per metre.',
-  'The compost heap is still too wet; it needs more dry leaves and some cardboard.',
-  'Shall we order seed potatoes now, or wait until the frost has clearly passed?',
-  'Order them now, since the good varieties sell out quickly at the local nursery.',
-  'Then I will measure the plot tomorrow morning and sketch where each row should go.',
-  'Remember to leave a path wide enough for the wheelbarrow between the raised beds.',
-  'Good point; last year we trampled half the carrots reaching the far corner.',
+  ...GARDEN_PROSE,
   'The library is hosting a talk on medieval bridges next Thursday evening.',
   'I would go, but my sister is visiting and she wants to see the harbour.',
   'Take her to the fish market first, before the crowds arrive around noon.',

@@ -6,22 +6,12 @@ import { BUILTIN_ATTRACTORS } from '../../src/analysis/builtin.js';
 import { writeImportedRun } from '../../src/mining/import/write-run.js';
 import { readRunLog } from '../../src/runlog/reader.js';
 import { runMain } from '../helpers/main-in-process.js';
+import { GARDEN_PROSE, sharedLabels, sharedRecord as record } from '../helpers/labels.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 import { writeRun } from '../mining/_runs.js';
 
 const LOOP = Array.from({ length: 10 }, () => 'The door is still closed and the hallway hums with the same yellow light as before.');
-const PROSE = [
-  'We should plan the vegetable beds before the spring rain arrives next month.',
-  'Tomatoes want the sunny corner, and the beans can climb the old fence by the shed.',
-  'My neighbour swears that crushed eggshells keep the slugs away from young lettuce.',
-  'I have read that copper tape works better, although it costs more per metre.',
-  'The compost heap is still too wet; it needs more dry leaves and some cardboard.',
-  'Shall we order seed potatoes now, or wait until the frost has clearly passed?',
-  'Order them now, since the good varieties sell out quickly at the local nursery.',
-  'Then I will measure the plot tomorrow morning and sketch where each row should go.',
-  'Remember to leave a path wide enough for the wheelbarrow between the raised beds.',
-  'Good point; last year we trampled half the carrots reaching the far corner.',
-];
+const PROSE = GARDEN_PROSE;
 
 /** An imported backrooms run, as `arena import backrooms` writes it, from `<root>/var/backrooms_logs/<rel>`. */
 function importRun(root: string, rel: string, texts: readonly string[]) {
@@ -33,31 +23,9 @@ function importRun(root: string, rel: string, texts: readonly string[]) {
   });
 }
 
-/** A shared-format record: every attractor absent unless `over` says otherwise. */
-function record(source: string, over: Record<string, unknown> = {}) {
-  return {
-    source,
-    turns: 10,
-    bliss: false,
-    bliss_onset_turn: null,
-    repetition_loop: false,
-    repetition_onset_turn: null,
-    farewell_loop: false,
-    farewell_onset_turn: null,
-    emoji_dominant: false,
-    emoji_onset_turn: null,
-    silence: false,
-    silence_onset_turn: null,
-    celebration_ending: false,
-    end_state: 'story_or_roleplay',
-    confidence: 'high',
-    notes: 'reader note',
-    ...over,
-  };
-}
 
 function writeShared(file: string, records: unknown[]): string {
-  writeFileSync(file, JSON.stringify({ corpus: { folder: 'var/backrooms_logs' }, guide: 'label-guide.md', count: records.length, records }));
+  writeFileSync(file, sharedLabels(records));
   return file;
 }
 

@@ -9,6 +9,7 @@ import { DETECTOR_SPECS } from '../../src/analysis/detector-specs.js';
 import { windowFeatures, withWindow } from '../../src/analysis/feature-row.js';
 import { resolveDetectors } from '../../src/analysis/load-attractors.js';
 import { InputError } from '../../src/errors.js';
+import { GARDEN_PROSE } from '../helpers/labels.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
 /** A repetition_loop model that gives every turn p ≈ 1 (a huge bias), with logWords pushing it up further. */
@@ -22,14 +23,7 @@ const ALWAYS_LOOP: Calibration = {
   },
 };
 
-const PROSE = [
-  'We should plan the vegetable beds before the spring rain arrives next month.',
-  'Tomatoes want the sunny corner, and the beans can climb the old fence by the shed.',
-  'My neighbour swears that crushed eggshells keep the slugs away from young lettuce.',
-  'I have read that copper tape works better, although it costs more per metre.',
-  'The compost heap is still too wet; it needs more dry leaves and some cardboard.',
-  'Shall we order seed potatoes now, or wait until the frost has clearly passed?',
-];
+const PROSE = GARDEN_PROSE.slice(0, 6);
 const proseTurns = () => PROSE.map((text, i) => ({ turn: i + 1, agentId: i % 2 ? 'b' : 'a', text }));
 
 async function thrown(p: Promise<unknown> | (() => unknown)): Promise<Error> {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCalibration, type Calibration } from '../../src/analysis/calibration.js';
 import { DETECTOR_SPECS } from '../../src/analysis/detector-specs.js';
+import type { CrossValidated } from '../../src/analysis/fit-runs.js';
 import { runMain } from '../helpers/main-in-process.js';
 import { GARDEN_PROSE } from '../helpers/labels.js';
 import { tempDir } from '../helpers/tmp-dir.js';
@@ -69,17 +70,7 @@ interface FitReport {
     conversations: number;
     positives: number;
     thresholds: { enter: number; exit: number; enterTurns: number; exitTurns: number };
-    cv?: {
-      conversations: number;
-      positives: number;
-      tp: number;
-      fp: number;
-      fn: number;
-      precision: number | null;
-      recall: number | null;
-      ci95: { precision: [number, number]; recall: [number, number] };
-      onset: { n: number; within3: number | null };
-    };
+    cv?: CrossValidated;
   }[];
   skipped: { attractor: string; reason: string }[];
   unmatched: unknown[];

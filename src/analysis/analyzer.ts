@@ -185,9 +185,10 @@ export class ConversationAnalyzer {
 
     const events: EventBody[] = [{ type: 'analysis.turn', turn: input.turn, features, scores }];
     const entered: TurnAnalysis['entered'] = [];
-    defs.forEach((def, a) => {
+    for (let a = 0; a < defs.length; a++) {
+      const def = defs[a]!;
       const pushed = this.detectors[a]!.push(input.agentId, input.turn, signals[a]!, def.calibrated ? turnScores[a]! : undefined);
-      if (!pushed) return;
+      if (!pushed) continue;
       let t: typeof pushed & { backdatedFrom?: number } = pushed;
       if (t.kind === 'entered' && t.route === 'calibrated' && def.signal === 'repetition') {
         const lag = this.recent.find((r) => r.turn === t.turn)?.repeatLag ?? 0;
@@ -213,7 +214,7 @@ export class ConversationAnalyzer {
         entered.push({ attractor: def.name, turn: t.turn });
       }
       events.push({ type: t.kind === 'entered' ? 'attractor.entered' : 'attractor.exited', attractor: def.name, turn: t.turn, score: round4(t.score), evidence });
-    });
+    }
     return new Analysis(events, entered, this.features.names, row);
   }
 

@@ -136,8 +136,16 @@ export class LexiconIndex {
       if (count > 0) hit({ attractor: p.attractor, term: p.label ?? p.re.source, weight: p.weight }, count);
     }
     const weighted = weightedSums(terms, weights);
-    // Array.from, not map: map skips the holes of a sparse array.
-    return { weighted, terms: Array.from(terms, (m) => m ?? EMPTY), weights: Array.from(weights, (m) => m ?? EMPTY), ...(tail ? { tailWeighted: weightedSums(tail, weights) } : {}) };
+    // Holes (attractors not hit) become the shared empty map; a plain loop, as Array.from over holes is slow.
+    const termsOut = new Array<ReadonlyMap<string, number>>(n);
+    const weightsOut = new Array<ReadonlyMap<string, number>>(n);
+    for (let a = 0; a < n; a++) {
+      termsOut[a] = terms[a] ?? EMPTY;
+      weightsOut[a] = weights[a] ?? EMPTY;
+    }
+    const out: LexiconMatch = { weighted, terms: termsOut, weights: weightsOut };
+    if (tail) out.tailWeighted = weightedSums(tail, weights);
+    return out;
   }
 
   private lookup(word: string): WordEntries {

@@ -1,4 +1,5 @@
-import { CompressionEstimator } from './compression.js';
+import { CompressionStream } from './compression.js';
+import { IntSet } from './int-set.js';
 import { structureFeatures, type StructureFeatures, type TurnStructure } from './structure-features.js';
 import { emojis, stripCode, stripStageDirections, words } from './tokenize.js';
 
@@ -26,7 +27,10 @@ export interface TextFeatures extends StructureFeatures {
   /** Distinct words / words, distinct bigrams / bigrams (1 when there are none). */
   distinct1: number;
   distinct2: number;
-  /** Estimated deflate size / raw size of the last four turns together (see compression.ts): low means repetitive. */
+  /**
+   * Estimated deflate size / raw size of the last four turns, coded as a stream with the bytes before them as
+   * dictionary (see compression.ts): low means repetitive.
+   */
   compression: number;
   /** Largest share of this turn's trigrams found in one of the four previous turns (code excluded). */
   overlap: number;
@@ -49,9 +53,9 @@ export interface TurnTokens {
 }
 
 const WINDOW = 4;
+/** Text below U+0300 (ASCII, Latin-1, Latin Extended) is already in NFC: only other text is normalised. */
+const MAY_DENORMAL = /[^\u0000-\u02ff]/;
 const STRUCTURE_WINDOW = 6;
-/** Calls are synchronous, so every conversation in this thread can share one estimator's tables. */
-const compressionEstimator = new CompressionEstimator();
 const TREND = 6;
 /** Below this many trigrams a turn is too short to say it repeats itself. */
 const SELF_REPEAT_MIN = 8;
@@ -69,16 +73,18 @@ export const ECHO_MAX_WORDS = 6;
 export class TextWindow {
   /** Word → small integer, so n-grams are numbers: far cheaper to hash than joined strings. */
   private readonly ids = new Map<string, number>();
-  private readonly recentTrigrams: Set<number>[] = [];
+  private readonly recentTrigrams: IntSet[] = [];
+  /** The set that left the window last turn, reused for the next turn's trigrams. */
+  private spare: IntSet | undefined;
   /** Word ids said in the recent turns (code and stage directions removed), for `echo`. */
   private readonly recentSaid: number[][] = [];
-  private readonly recentTexts: string[] = [];
+  private readonly compression = new CompressionStream(WINDOW);
   private readonly recentStructure: TurnStructure[] = [];
   private readonly lengths: number[] = [];
   private readonly opening: number[] = [];
 
   next(turn: TurnInput): { features: TextFeatures; tokens: TurnTokens } {
-    const text = turn.text.normalize('NFC');
+    const text = MAY_DENORMAL.test(turn.text) ? turn.text.normalize('NFC') : turn.text;
     const w = words(text);
     const e = emojis(text);
     const noCode = stripCode(text);
@@ -87,15 +93,16 @@ export class TextWindow {
 
     const wordIds = this.idsOf(w);
     const proseIds = prose === w ? wordIds : this.idsOf(prose);
-    const tri = trigrams(proseIds);
-    const triSet = new Set(tri);
+    const triSet = this.spare ?? new IntSet();
+    this.spare = undefined;
+    const triCount = trigramsInto(proseIds, triSet);
     let overlap = 0;
     let overlapLag = 0;
     if (triSet.size > 0) {
       for (let lag = 1; lag <= this.recentTrigrams.length; lag++) {
         const prev = this.recentTrigrams[this.recentTrigrams.length - lag]!;
         let shared = 0;
-        for (const g of triSet) if (prev.has(g)) shared++;
+        for (let i = 0; i < triSet.size; i++) if (prev.has(triSet.at(i))) shared++;
         const share = shared / triSet.size;
         if (share > overlap) {
           overlap = share;
@@ -103,7 +110,7 @@ export class TextWindow {
         }
       }
     }
-    const selfRepeat = tri.length >= SELF_REPEAT_MIN ? 1 - triSet.size / tri.length : 0;
+    const selfRepeat = triCount >= SELF_REPEAT_MIN ? 1 - triSet.size / triCount : 0;
 
     const saidIds = /[*_([]/.test(noCode) ? this.idsOf(words(stripStageDirections(noCode))) : proseIds;
     let echo = 0;
@@ -122,12 +129,10 @@ export class TextWindow {
     this.lengths.push(w.length);
     if (this.lengths.length > TREND) this.lengths.shift();
 
-    this.recentTexts.push(text);
-    if (this.recentTexts.length > WINDOW) this.recentTexts.shift();
-    const compression = compressionEstimator.ratio(this.recentTexts);
+    const compression = this.compression.push(text);
 
     this.recentTrigrams.push(triSet);
-    if (this.recentTrigrams.length > WINDOW) this.recentTrigrams.shift();
+    if (this.recentTrigrams.length > WINDOW) this.spare = this.recentTrigrams.shift();
     this.recentSaid.push(saidIds);
     if (this.recentSaid.length > WINDOW) this.recentSaid.shift();
 
@@ -135,7 +140,6 @@ export class TextWindow {
     this.recentStructure.push(structure.structure);
     if (this.recentStructure.length > STRUCTURE_WINDOW) this.recentStructure.shift();
 
-    const bigrams = bigramsOf(wordIds);
     const st = structure.features;
     const features: TextFeatures = {
       words: w.length,
@@ -145,8 +149,8 @@ export class TextWindow {
       spokenWords: spoken,
       lengthRatio: w.length / Math.max(openingMean, 1),
       lengthTrend: slope(this.lengths) / Math.max(mean(this.lengths), 1),
-      distinct1: w.length === 0 ? 1 : new Set(wordIds).size / w.length,
-      distinct2: bigrams.length === 0 ? 1 : new Set(bigrams).size / bigrams.length,
+      distinct1: w.length === 0 ? 1 : distinctIds(wordIds) / w.length,
+      distinct2: w.length < 2 ? 1 : distinctBigrams(wordIds) / (w.length - 1),
       compression,
       overlap,
       overlapLag,
@@ -185,21 +189,47 @@ export class TextWindow {
 /** Ids stay below 2^17 so three of them pack into one safe integer (2^51). */
 const ID_SPACE = 1 << 17;
 
-function bigramsOf(ids: readonly number[]): number[] {
-  const out: number[] = [];
-  for (let i = 0; i + 2 <= ids.length; i++) out.push(ids[i]! * ID_SPACE + ids[i + 1]!);
-  return out;
+/** Per word id, the call of `distinctIds` that last saw it: shared, as calls are synchronous. */
+const SEEN_AT = new Uint32Array(ID_SPACE);
+let seenCall = 0;
+const BIGRAMS = new IntSet(256);
+
+function distinctIds(ids: readonly number[]): number {
+  if (++seenCall === 0xffffffff) {
+    SEEN_AT.fill(0);
+    seenCall = 1;
+  }
+  let n = 0;
+  for (let i = 0; i < ids.length; i++) {
+    if (SEEN_AT[ids[i]!] !== seenCall) {
+      SEEN_AT[ids[i]!] = seenCall;
+      n++;
+    }
+  }
+  return n;
 }
 
-function trigrams(ids: readonly number[]): number[] {
-  const out: number[] = [];
-  for (let i = 0; i + 3 <= ids.length; i++) out.push((ids[i]! * ID_SPACE + ids[i + 1]!) * ID_SPACE + ids[i + 2]!);
-  return out;
+function distinctBigrams(ids: readonly number[]): number {
+  BIGRAMS.clear(ids.length);
+  for (let i = 0; i + 2 <= ids.length; i++) BIGRAMS.add(ids[i]! * ID_SPACE + ids[i + 1]!);
+  return BIGRAMS.size;
 }
+
+/** The trigrams of `ids` into `set` (emptied first); returns how many there were, repeats included. */
+function trigramsInto(ids: readonly number[], set: IntSet): number {
+  const n = Math.max(ids.length - 2, 0);
+  set.clear(n);
+  for (let i = 0; i + 3 <= ids.length; i++) set.add((ids[i]! * ID_SPACE + ids[i + 1]!) * ID_SPACE + ids[i + 2]!);
+  return n;
+}
+
+/** The row `editDistance` works in, shared (calls are synchronous). */
+let EDIT_ROW = new Int32Array(ECHO_MAX_WORDS + 1);
 
 /** Levenshtein distance over word ids; `a` is the short turn, so one row of length a.length + 1 suffices. */
 function editDistance(a: readonly number[], b: readonly number[]): number {
-  const row = Array.from({ length: a.length + 1 }, (_, i) => i);
+  const row = EDIT_ROW.length > a.length ? EDIT_ROW : (EDIT_ROW = new Int32Array(a.length + 1));
+  for (let i = 0; i <= a.length; i++) row[i] = i;
   for (let j = 1; j <= b.length; j++) {
     let diagonal = row[0]!;
     row[0] = j;

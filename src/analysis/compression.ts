@@ -242,29 +242,37 @@ function blockBits(litLen: Uint32Array, dist: Uint32Array, extraBits: number): n
 const LITLEN_FIXED_BITS = Uint8Array.from({ length: LITLEN_SYMBOLS }, (_, s) => (s < 144 ? 8 : s < 256 ? 9 : s < 280 ? 7 : 8));
 const DIST_FIXED_BITS = new Uint8Array(30).fill(5);
 const alphabet = { used: 0, entropy: 0, fixed: 0 };
+/** log2 of small counts, looked up (a window's counts are almost always below this). */
+const LOG2 = Float64Array.from({ length: 1 << 14 }, (_, c) => (c === 0 ? 0 : Math.log2(c)));
+const log2 = (c: number) => (c < LOG2.length ? LOG2[c]! : Math.log2(c));
 
 /**
- * One alphabet's figures (into a shared record, read at once): symbols used, Σ count × log2(total / count)
- * over them (at least one bit each, as in any prefix code), and its size under the fixed code.
+ * One alphabet's figures (into a shared record, read at once), in one pass: symbols used, its size under
+ * the fixed code, and Σ count × log2(total / count) over the symbols used, at least one bit each as in any
+ * prefix code (= total × log2 total − Σ count × log2 count, corrected for the one symbol that may hold more
+ * than half the total).
  */
 function alphabetBits(counts: Uint32Array, fixedBits: Uint8Array): typeof alphabet {
   let total = 0;
   let used = 0;
   let fixed = 0;
+  let sumCLogC = 0;
+  let most = 0;
   for (let s = 0; s < counts.length; s++) {
     const c = counts[s]!;
     if (c === 0) continue;
     total += c;
     used++;
     fixed += c * fixedBits[s]!;
+    sumCLogC += c * log2(c);
+    if (c > most) most = c;
   }
   let entropy = 0;
   if (total > 0) {
-    const log2Total = Math.log2(total);
-    for (let s = 0; s < counts.length; s++) {
-      const c = counts[s]!;
-      if (c > 0) entropy += c * Math.max(1, log2Total - Math.log2(c));
-    }
+    const log2Total = log2(total);
+    entropy = total * log2Total - sumCLogC;
+    // A symbol with more than half the total would cost under one bit: charge it one.
+    if (most * 2 > total) entropy += most * (1 - (log2Total - log2(most)));
   }
   alphabet.used = used;
   alphabet.entropy = entropy;

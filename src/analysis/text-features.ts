@@ -55,6 +55,8 @@ export interface TurnTokens {
 const WINDOW = 4;
 /** Text below U+0300 (ASCII, Latin-1, Latin Extended) is already in NFC: only other text is normalised. */
 const MAY_DENORMAL = /[^\u0000-\u02ff]/;
+/** The characters a stage direction starts with (see stripStageDirections). */
+const DIRECTION_HINT = /[*_([]/;
 const STRUCTURE_WINDOW = 6;
 const TREND = 6;
 /** Below this many trigrams a turn is too short to say it repeats itself. */
@@ -89,7 +91,10 @@ export class TextWindow {
     const e = emojis(text);
     const noCode = stripCode(text);
     const prose = noCode === text ? w : words(noCode);
-    const spoken = /[*_([]/.test(text) ? words(stripStageDirections(text)).length : w.length;
+    const directed = DIRECTION_HINT.test(text);
+    // Words said outside stage directions: tokenised again only when the turn may hold directions.
+    const spokenWords = directed ? words(stripStageDirections(text)) : w;
+    const spoken = spokenWords.length;
 
     const wordIds = this.idsOf(w);
     const proseIds = prose === w ? wordIds : this.idsOf(prose);
@@ -112,7 +117,7 @@ export class TextWindow {
     }
     const selfRepeat = triCount >= SELF_REPEAT_MIN ? 1 - triSet.size / triCount : 0;
 
-    const saidIds = /[*_([]/.test(noCode) ? this.idsOf(words(stripStageDirections(noCode))) : proseIds;
+    const saidIds = noCode === text ? (directed ? this.idsOf(spokenWords) : proseIds) : DIRECTION_HINT.test(noCode) ? this.idsOf(words(stripStageDirections(noCode))) : proseIds;
     let echo = 0;
     if (saidIds.length > 0 && saidIds.length <= ECHO_MAX_WORDS) {
       for (let lag = 1; lag <= this.recentSaid.length && echo < 1; lag++) {

@@ -36,22 +36,32 @@ async function evaluate(cases, options) {
 }
 
 /**
- * Text-only analysis of every turn of the set, again and again for 4 s. Reported per wall-clock second
- * and per CPU second of this process: on a shared machine the wall rate also measures the neighbours.
+ * Text-only analysis of every turn of the set, again and again: one second to warm the JIT up, then three
+ * rounds of two seconds, medians reported. Per wall-clock second and per CPU second of this process: on a
+ * shared machine the wall rate also measures the neighbours.
  */
 function keywordRate(cases) {
-  let turns = 0;
-  const start = performance.now();
-  const cpu0 = process.cpuUsage();
-  while (performance.now() - start < 4000) {
-    for (const c of cases) {
-      const a = new ConversationAnalyzer({ attractors: BUILTIN_ATTRACTORS });
-      for (const t of c.turns) a.analyze(t);
-      turns += c.turns.length;
+  const round = (ms) => {
+    let turns = 0;
+    const start = performance.now();
+    const cpu0 = process.cpuUsage();
+    while (performance.now() - start < ms) {
+      for (const c of cases) {
+        const a = new ConversationAnalyzer({ attractors: BUILTIN_ATTRACTORS });
+        for (const t of c.turns) a.analyze(t);
+        turns += c.turns.length;
+      }
     }
-  }
-  const cpu = process.cpuUsage(cpu0);
-  return { perWallSecond: Math.round(turns / ((performance.now() - start) / 1000)), perCpuSecond: Math.round(turns / ((cpu.user + cpu.system) / 1e6)) };
+    const cpu = process.cpuUsage(cpu0);
+    return { wall: turns / ((performance.now() - start) / 1000), cpu: turns / ((cpu.user + cpu.system) / 1e6) };
+  };
+  round(1000);
+  const rounds = [round(2000), round(2000), round(2000)];
+  return {
+    perWallSecond: Math.round(median(rounds.map((r) => r.wall))),
+    perCpuSecond: Math.round(median(rounds.map((r) => r.cpu))),
+    samples: rounds.map((r) => ({ perWallSecond: Math.round(r.wall), perCpuSecond: Math.round(r.cpu) })),
+  };
 }
 
 /**

@@ -6,6 +6,11 @@ export const ToChildSchema = z.discriminatedUnion('type', [
   /** A run of the batch manifest, by runId: the child read the manifest once (the message stays small). */
   z.object({ type: z.literal('run'), id: z.number().int(), runId: z.string() }),
   z.object({ type: z.literal('stop'), id: z.number().int() }),
+  /**
+   * Sent first: endpoint URLs as batch.json stores them (credentials removed) and as the runs need them.
+   * They come over IPC because no file may hold them.
+   */
+  z.object({ type: z.literal('urls'), urls: z.array(z.tuple([z.string(), z.string()])) }),
 ]);
 export type ToChild = z.infer<typeof ToChildSchema>;
 

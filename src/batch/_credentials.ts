@@ -23,6 +23,11 @@ export function storedUrl(url: string): string {
   return hasCredentials(url) ? publicUrl(url) : url;
 }
 
+/** A URL as `storedUrl` leaves one that had credentials (`publicUrl` writes `[redacted]`, percent-encoded in the user part). */
+export function isStoredWithoutCredentials(url: string): boolean {
+  return url.includes('%5Bredacted%5D') || url.includes('[redacted]');
+}
+
 function agentsOf(scenario: Record<string, unknown>): unknown[] {
   return Array.isArray(scenario.agents) ? scenario.agents : [];
 }
@@ -70,7 +75,7 @@ export function unrestorable(scenarios: readonly Record<string, unknown>[], urls
   for (const s of scenarios) {
     for (const a of agentsOf(s)) {
       const url = baseUrlOf(a);
-      if (url !== undefined && url.includes('[redacted]') && !urls.has(url)) missing.add(url);
+      if (url !== undefined && isStoredWithoutCredentials(url) && !urls.has(url)) missing.add(url);
     }
   }
   return [...missing];

@@ -8,11 +8,14 @@ export async function startOpenAIServer(options: { delayMs?: number; promptToken
   let inFlight = 0;
   let maxInFlight = 0;
   let requests = 0;
+  /** Each request's path and Authorization header, to check which credentials reached the server. */
+  const seen: string[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
       requests++;
+      seen.push(`${req.url ?? ''} ${req.headers.authorization ?? ''}`);
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       const model = (JSON.parse(body) as { model?: string }).model ?? 'm';
@@ -37,6 +40,7 @@ export async function startOpenAIServer(options: { delayMs?: number; promptToken
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     stats: () => ({ requests, maxInFlight }),
+    seen: () => [...seen],
     resetPeak: () => void (maxInFlight = inFlight),
     close: () => new Promise<void>((r) => server.close(() => r())),
   };

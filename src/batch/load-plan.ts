@@ -6,6 +6,7 @@ import { InputError, ScenarioError } from '../errors.js';
 import { formatPath } from '../format-path.js';
 import { countPlannedRuns, expandPlanShared, SeatError, type BaseScenario, type PlannedRun, type PlanScenario } from './expand.js';
 import { BatchPlanSchema, type BatchPlan } from './plan.js';
+import { identicalRepetitionWarnings } from './_repetition-warnings.js';
 
 /** A plan file that does not parse or validate; the message names file:line:col, the path and the problem. */
 export class PlanError extends ScenarioError {
@@ -22,6 +23,8 @@ export interface LoadedPlan {
   /** The distinct scenarios the runs are built from (each scenario file × pairing, turn limit applied). */
   bases: BaseScenario[];
   runs: PlannedRun[];
+  /** Things worth saying before the batch starts (repetitions that can only give identical runs). */
+  warnings: string[];
 }
 
 /**
@@ -84,7 +87,8 @@ export async function parsePlan(text: string, file: string, options: ParsePlanOp
     if (err instanceof SeatError) throw new PlanError(source.locate(err.path), formatPath(err.path), err.message, { cause: err });
     throw err;
   }
-  return { file: resolve(file), name: plan.name ?? basename(file, extname(file)), plan, scenarios, ...expanded };
+  const warnings = identicalRepetitionWarnings(plan, expanded.bases, expanded.runs);
+  return { file: resolve(file), name: plan.name ?? basename(file, extname(file)), plan, scenarios, ...expanded, warnings };
 }
 
 export async function loadPlan(file: string, options: ParsePlanOptions = {}): Promise<LoadedPlan> {

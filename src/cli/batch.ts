@@ -195,6 +195,7 @@ export default defineCommand({
     }
     if (positionals.length !== 1) throw new InputError(`expected one plan file, got ${positionals.length}\n${usage}`);
     const loaded = await loadPlan(resolve(io.cwd, positionals[0]!), numbers.maxRuns !== undefined ? { maxRuns: numbers.maxRuns } : {});
+    for (const w of loaded.warnings) io.stderr.write(`arena batch: warning: ${w}\n`);
     const { QUEUE_NAME } = await import('../batch/queue/connection.js');
     if (values.queue) refuseQueuedCredentials(loaded.bases.map((b) => b.scenario as unknown as Record<string, unknown>));
     const { manifest, batchDir } = createBatch(loaded, runsDir, values.queue ? { queue: QUEUE_NAME } : {});

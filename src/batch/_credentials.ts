@@ -83,13 +83,17 @@ export function unrestorable(scenarios: readonly Record<string, unknown>[], urls
 
 /** Key variables whose values must never reach a batch file: the providers' own and every apiKeyEnv. */
 const KEY_VARIABLES = ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'];
+/** Endpoint variables, whose URLs may carry credentials as a scenario's baseURL may. */
+const URL_VARIABLES = ['ANTHROPIC_BASE_URL', 'OPENAI_BASE_URL', 'OLLAMA_HOST'];
 
 /**
  * The redaction run logs apply to error texts (`redactor`), for everything else a batch writes: the
- * credentials in these scenarios' endpoint URLs and the keys their agents read from the environment.
+ * credentials in these scenarios' endpoint URLs and in the endpoint variables, and the keys their agents
+ * read from the environment.
  */
 export function batchRedactor(scenarios: readonly Record<string, unknown>[], env: Readonly<Record<string, string | undefined>>): (text: string) => string {
   const secrets: (string | undefined)[] = KEY_VARIABLES.map((k) => env[k]);
+  for (const v of URL_VARIABLES) secrets.push(...urlSecrets(env[v]));
   for (const s of scenarios) {
     for (const a of agentsOf(s)) {
       secrets.push(...urlSecrets(baseUrlOf(a)));

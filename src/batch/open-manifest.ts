@@ -1,7 +1,8 @@
 import { InputError } from '../errors.js';
 import { credentialUrls, unrestorable } from './_credentials.js';
 import { loadPlan } from './load-plan.js';
-import { MANIFEST_FILE, readStoredManifest, resolveManifest, type Manifest } from './manifest.js';
+import { MANIFEST_FILE, readStoredManifest, resolveManifest, type Manifest, type StoredManifest } from './manifest.js';
+import { inspectRun } from './run-cell.js';
 import { join } from 'node:path';
 
 /**
@@ -16,17 +17,38 @@ export async function openManifest(batchDir: string, planFile?: string): Promise
   const needed = unrestorable(bases, new Map());
   if (needed.length === 0) return resolveManifest(stored);
   const from = planFile ?? stored.planFile;
-  const where = `${join(batchDir, MANIFEST_FILE)} keeps no credentials, and the endpoint ${needed[0]} needs them`;
   let urls: Map<string, string>;
   try {
     const loaded = await loadPlan(from, { maxRuns: Number.POSITIVE_INFINITY });
     urls = credentialUrls(loaded.bases.map((b) => b.scenario as unknown as Record<string, unknown>));
   } catch (err) {
-    throw new InputError(`${where}; they are read from the plan again, but ${err instanceof Error ? err.message : String(err)} (pass --plan FILE with the plan the batch was started with)`, { cause: err });
+    const [missing] = await stillNeeded(batchDir, stored, new Map());
+    if (missing === undefined) return resolveManifest(stored);
+    const why = err instanceof Error ? err.message : String(err);
+    throw new InputError(
+      `${join(batchDir, MANIFEST_FILE)} keeps no credentials, and the endpoint ${missing} needs them; they are read from the plan again, but ${why} (pass --plan FILE with the plan the batch was started with)`,
+      { cause: err },
+    );
   }
-  const missing = unrestorable(bases, urls);
-  if (missing.length > 0) {
-    throw new InputError(`${join(batchDir, MANIFEST_FILE)} keeps no credentials, and ${from} no longer gives the endpoint ${missing[0]}; pass --plan FILE with the plan the batch was started with`);
+  const [missing] = await stillNeeded(batchDir, stored, urls);
+  if (missing !== undefined) {
+    throw new InputError(`${join(batchDir, MANIFEST_FILE)} keeps no credentials, and ${from} no longer gives the endpoint ${missing}; pass --plan FILE with the plan the batch was started with`);
   }
   return resolveManifest(stored, urls);
+}
+
+/**
+ * Endpoints `urls` cannot restore that a run still to be started or continued needs. A run whose folder
+ * shows it finished needs nothing: a batch whose credentialed runs are all done resumes without the plan.
+ */
+async function stillNeeded(batchDir: string, stored: Extract<StoredManifest, { v: 2 }>, urls: ReadonlyMap<string, string>): Promise<string[]> {
+  const lacking = stored.scenarios.map((b) => unrestorable([b.scenario], urls));
+  const missing = new Set<string>();
+  for (const run of stored.runs) {
+    const lacks = lacking[run.scenarioRef] ?? [];
+    if (lacks.length === 0 || lacks.every((u) => missing.has(u))) continue;
+    const found = await inspectRun(join(batchDir, run.runId)).catch(() => undefined);
+    if (found?.kind !== 'finished') for (const u of lacks) missing.add(u);
+  }
+  return [...missing];
 }

@@ -97,8 +97,12 @@ repetitions: 2
     expect(JSON.parse(out.trim().split('\n').pop()!).runs).toMatchObject({ planned: 8, completed: 6, failed: 2 });
     expect(leaks(join(dir, 'runs'))).toEqual([]);
 
-    // Without the plan the credentials cannot be had: resume says so, and where to point it.
+    // Without the plan the credentials cannot be had. A batch whose runs that need them are all done
+    // resumes without them; once one of those runs must run again, resume says so, and where to point it.
     renameSync(join(dir, 'plan.yaml'), join(dir, 'moved.yaml'));
+    const done = await runMain(['batch', 'resume', batchDir, '--quiet', '--json'], dir, ENV);
+    expect(done.err).not.toContain('credentials');
+    expect(JSON.parse(done.out.trim()).runs).toMatchObject({ completed: 6, failed: 2 });
     for (const n of gwRuns) rmSync(join(batchDir, n), { recursive: true });
     const lost = await runMain(['batch', 'resume', batchDir, '--quiet'], dir, ENV);
     expect(lost.code).toBe(2);
@@ -107,6 +111,7 @@ repetitions: 2
     expect(JSON.parse(moved.out.trim()).runs).toMatchObject({ completed: 6, failed: 2 });
     // A plan that points the model elsewhere cannot supply them: resume names the endpoint it lacks.
     writeFileSync(join(dir, 'other.yaml'), readFileSync(join(dir, 'moved.yaml'), 'utf8').replace('/v1?api-key', '/v2?api-key'));
+    for (const n of gwRuns) rmSync(join(batchDir, n), { recursive: true });
     const other = await runMain(['batch', 'resume', batchDir, '--quiet', '--plan', 'other.yaml'], dir, ENV);
     expect(other.code).toBe(2);
     expect(other.err).toMatch(/other\.yaml no longer gives the endpoint http:\/\/%5Bredacted%5D@127\.0\.0\.1:\d+\/v1\?api-key=%5Bredacted%5D; pass --plan FILE/);

@@ -1,6 +1,5 @@
 import { publicUrl } from '../arena/run.js';
 import { redactor, urlSecrets } from '../agents/remote/redact.js';
-import { InputError } from '../errors.js';
 
 /**
  * Credentials never go into a file a batch writes (batch.json, batch.log, summaries, the queue's copies in
@@ -51,34 +50,74 @@ export function publicPlan(plan: Record<string, unknown>): Record<string, unknow
   return Array.isArray(plan.models) ? { ...plan, models: plan.models.map(withStoredUrl) } : plan;
 }
 
-/** Real endpoint URLs with credentials in these scenarios, by the form batch.json stores them in. */
-export function credentialUrls(scenarios: readonly Record<string, unknown>[]): Map<string, string> {
-  const urls = new Map<string, string>();
-  for (const s of scenarios) {
-    for (const a of agentsOf(s)) {
-      const url = baseUrlOf(a);
-      if (url === undefined || !hasCredentials(url)) continue;
-      const key = storedUrl(url);
-      const known = urls.get(key);
-      if (known !== undefined && known !== url) {
-        throw new InputError(`two endpoint URLs with different credentials look alike once they are removed (${key}): give them different hosts or paths`);
-      }
-      urls.set(key, url);
+/** Where an endpoint URL sits in a manifest, and the URL: [base scenario index, seat, URL]. */
+export type PlacedUrl = readonly [ref: number, seat: number, url: string];
+
+/**
+ * The real endpoint URLs with credentials of a batch's base scenarios, for putting back what batch.json
+ * keeps without them. A stored URL is restored from the same place (base scenario and seat) when the URL
+ * there has the same stored form; else from the one URL anywhere with that form (a plan edited since).
+ */
+export class EndpointUrls {
+  private readonly byPlace = new Map<string, string>();
+  private readonly byForm = new Map<string, string | null>();
+
+  constructor(readonly entries: readonly PlacedUrl[]) {
+    for (const [ref, seat, url] of entries) {
+      this.byPlace.set(`${ref}:${seat}`, url);
+      const form = storedUrl(url);
+      const known = this.byForm.get(form);
+      // Two different URLs that look alike once stored: only their places can tell them apart.
+      this.byForm.set(form, known === undefined || known === url ? url : null);
     }
   }
-  return urls;
+
+  /** The URLs with credentials in these scenarios (in memory, as the runs use them). */
+  static of(scenarios: readonly Record<string, unknown>[]): EndpointUrls {
+    const entries: PlacedUrl[] = [];
+    scenarios.forEach((s, ref) =>
+      agentsOf(s).forEach((a, seat) => {
+        const url = baseUrlOf(a);
+        if (url !== undefined && hasCredentials(url)) entries.push([ref, seat, url]);
+      }),
+    );
+    return new EndpointUrls(entries);
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  lookup(ref: number, seat: number, stored: string): string | undefined {
+    const here = this.byPlace.get(`${ref}:${seat}`);
+    if (here !== undefined && storedUrl(here) === stored) return here;
+    return this.byForm.get(stored) ?? undefined;
+  }
 }
 
-/** Stored endpoint URLs (credentials removed) of these scenarios that `urls` cannot restore. */
-export function unrestorable(scenarios: readonly Record<string, unknown>[], urls: ReadonlyMap<string, string>): string[] {
+/** Stored endpoint URLs (credentials removed) of these base scenarios, by index, that `urls` cannot restore. */
+export function unrestorable(scenarios: readonly Record<string, unknown>[], urls: EndpointUrls, refs: readonly number[] = scenarios.map((_, i) => i)): string[] {
   const missing = new Set<string>();
-  for (const s of scenarios) {
-    for (const a of agentsOf(s)) {
+  scenarios.forEach((s, i) =>
+    agentsOf(s).forEach((a, seat) => {
       const url = baseUrlOf(a);
-      if (url !== undefined && isStoredWithoutCredentials(url) && !urls.has(url)) missing.add(url);
-    }
-  }
+      if (url !== undefined && isStoredWithoutCredentials(url) && urls.lookup(refs[i] ?? i, seat, url) === undefined) missing.add(url);
+    }),
+  );
   return [...missing];
+}
+
+/** A stored scenario with the real endpoint URLs put back where `urls` knows them. */
+export function restoreUrls(scenario: Record<string, unknown>, ref: number, urls: EndpointUrls): Record<string, unknown> {
+  if (!Array.isArray(scenario.agents)) return scenario;
+  return {
+    ...scenario,
+    agents: scenario.agents.map((a: unknown, seat) => {
+      const url = baseUrlOf(a);
+      const real = url === undefined || !isStoredWithoutCredentials(url) ? undefined : urls.lookup(ref, seat, url);
+      return real === undefined ? a : { ...(a as object), baseURL: real };
+    }),
+  };
 }
 
 /** Key variables whose values must never reach a batch file: the providers' own and every apiKeyEnv. */

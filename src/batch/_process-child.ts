@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { openBatchLog } from './_batch-log.js';
+import { EndpointUrls } from './_credentials.js';
 import { ToChildSchema, type FromChild } from './_process-protocol.js';
 import { inspectRun, runCell } from './run-cell.js';
 import { readStoredManifest, resolveManifest, type ManifestRun } from './manifest.js';
@@ -28,7 +29,7 @@ const running = new Map<number, AbortController>();
 const stored = readStoredManifest(batchDir);
 // Built when the parent's 'urls' message (its first) puts back the credentials batch.json does not keep.
 let planned: Map<string, ManifestRun> | undefined;
-const plannedRuns = (urls?: ReadonlyMap<string, string>) => new Map(resolveManifest(stored, urls).runs.map((r) => [r.runId, r]));
+const plannedRuns = (urls?: EndpointUrls) => new Map(resolveManifest(stored, urls).runs.map((r) => [r.runId, r]));
 const share = Math.max(1, Number(processes) || 1);
 const send = (m: FromChild) => process.send?.(m);
 
@@ -55,7 +56,7 @@ process.on('message', (raw) => {
   if (!parsed.success) return logger.error({ problem: parsed.error.issues[0]?.message }, 'bad message from the batch');
   const msg = parsed.data;
   if (msg.type === 'urls') {
-    planned = plannedRuns(new Map(msg.urls));
+    planned = plannedRuns(new EndpointUrls(msg.urls));
     return;
   }
   if (msg.type === 'stop') {

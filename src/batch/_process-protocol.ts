@@ -7,10 +7,10 @@ export const ToChildSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('run'), id: z.number().int(), runId: z.string() }),
   z.object({ type: z.literal('stop'), id: z.number().int() }),
   /**
-   * Sent first: endpoint URLs as batch.json stores them (credentials removed) and as the runs need them.
-   * They come over IPC because no file may hold them.
+   * Sent first: the endpoint URLs with credentials that batch.json keeps without them, by place [base
+   * scenario index, seat, URL]. They come over IPC because no file may hold them.
    */
-  z.object({ type: z.literal('urls'), urls: z.array(z.tuple([z.string(), z.string()])) }),
+  z.object({ type: z.literal('urls'), urls: z.array(z.tuple([z.number().int(), z.number().int(), z.string()])) }),
 ]);
 export type ToChild = z.infer<typeof ToChildSchema>;
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ScenarioSchema, type Scenario } from '../arena/scenario.js';
 import { InputError } from '../errors.js';
 import { formatPath } from '../format-path.js';
-import { publicPlan, publicScenarioRecord } from './_credentials.js';
+import { publicPlan, publicScenarioRecord, restoreUrls, type EndpointUrls } from './_credentials.js';
 import { cellScenario, CellSchema, type Cell } from './expand.js';
 import { BatchPlanSchema, type BatchPlan } from './plan.js';
 
@@ -79,13 +79,13 @@ export interface Manifest {
 
 /**
  * The in-memory manifest of a stored one. Each base scenario is validated once; a run's scenario is its
- * base with the cell's seed and temperature, valid by construction. `urls` maps endpoint URLs as stored
- * (credentials removed) back to the real ones, taken from the plan again (see `restoreUrls`).
+ * base with the cell's seed and temperature, valid by construction. `urls` puts back the real endpoint
+ * URLs batch.json keeps without credentials (taken from the plan again, see `openManifest`).
  */
-export function resolveManifest(stored: StoredManifest, urls?: ReadonlyMap<string, string>): Manifest {
+export function resolveManifest(stored: StoredManifest, urls?: EndpointUrls): Manifest {
   if (stored.v === 1) return { ...stored, scenarios: [] };
   const bases = stored.scenarios.map((b, i) => {
-    const raw = urls ? restoreUrls(b.scenario, urls) : b.scenario;
+    const raw = urls ? restoreUrls(b.scenario, i, urls) : b.scenario;
     const parsed = ScenarioSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
@@ -111,20 +111,6 @@ export function resolveManifest(stored: StoredManifest, urls?: ReadonlyMap<strin
     ...(stored.queue !== undefined ? { queue: stored.queue } : {}),
     scenarios: bases.map((b) => ({ scenario: b.parsed as unknown as Record<string, unknown>, scenarioDir: b.scenarioDir })),
     runs,
-  };
-}
-
-/** Replace every endpoint URL found in `urls` (stored form → real form) in the agents of a stored scenario. */
-function restoreUrls(scenario: Record<string, unknown>, urls: ReadonlyMap<string, string>): Record<string, unknown> {
-  const agents = scenario.agents;
-  if (!Array.isArray(agents)) return scenario;
-  return {
-    ...scenario,
-    agents: agents.map((a: unknown) => {
-      if (!a || typeof a !== 'object' || !('baseURL' in a) || typeof a.baseURL !== 'string') return a;
-      const real = urls.get(a.baseURL);
-      return real === undefined ? a : { ...a, baseURL: real };
-    }),
   };
 }
 
@@ -197,7 +183,7 @@ export function readStoredManifest(batchDir: string): StoredManifest {
 export type { StoredManifest };
 
 /** batch.json as the program uses it; `urls` puts back the endpoint credentials the file does not keep. */
-export function readManifest(batchDir: string, urls?: ReadonlyMap<string, string>): Manifest {
+export function readManifest(batchDir: string, urls?: EndpointUrls): Manifest {
   const stored = readStoredManifest(batchDir);
   try {
     return resolveManifest(stored, urls);

@@ -1,5 +1,5 @@
 import { InputError } from '../errors.js';
-import { credentialUrls, unrestorable } from './_credentials.js';
+import { EndpointUrls, unrestorable } from './_credentials.js';
 import { loadPlan } from './load-plan.js';
 import { MANIFEST_FILE, readStoredManifest, resolveManifest, type Manifest, type StoredManifest } from './manifest.js';
 import { inspectRun } from './run-cell.js';
@@ -14,15 +14,15 @@ export async function openManifest(batchDir: string, planFile?: string): Promise
   const stored = readStoredManifest(batchDir);
   if (stored.v === 1) return resolveManifest(stored);
   const bases = stored.scenarios.map((s) => s.scenario);
-  const needed = unrestorable(bases, new Map());
+  const needed = unrestorable(bases, new EndpointUrls([]));
   if (needed.length === 0) return resolveManifest(stored);
   const from = planFile ?? stored.planFile;
-  let urls: Map<string, string>;
+  let urls: EndpointUrls;
   try {
     const loaded = await loadPlan(from, { maxRuns: Number.POSITIVE_INFINITY });
-    urls = credentialUrls(loaded.bases.map((b) => b.scenario as unknown as Record<string, unknown>));
+    urls = EndpointUrls.of(loaded.bases.map((b) => b.scenario as unknown as Record<string, unknown>));
   } catch (err) {
-    const [missing] = await stillNeeded(batchDir, stored, new Map());
+    const [missing] = await stillNeeded(batchDir, stored, new EndpointUrls([]));
     if (missing === undefined) return resolveManifest(stored);
     const why = err instanceof Error ? err.message : String(err);
     throw new InputError(
@@ -41,8 +41,8 @@ export async function openManifest(batchDir: string, planFile?: string): Promise
  * Endpoints `urls` cannot restore that a run still to be started or continued needs. A run whose folder
  * shows it finished needs nothing: a batch whose credentialed runs are all done resumes without the plan.
  */
-async function stillNeeded(batchDir: string, stored: Extract<StoredManifest, { v: 2 }>, urls: ReadonlyMap<string, string>): Promise<string[]> {
-  const lacking = stored.scenarios.map((b) => unrestorable([b.scenario], urls));
+async function stillNeeded(batchDir: string, stored: Extract<StoredManifest, { v: 2 }>, urls: EndpointUrls): Promise<string[]> {
+  const lacking = stored.scenarios.map((b, i) => unrestorable([b.scenario], urls, [i]));
   const missing = new Set<string>();
   for (const run of stored.runs) {
     const lacks = lacking[run.scenarioRef] ?? [];

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { InputError } from '../errors.js';
 import { openBatchLog } from '../batch/_batch-log.js';
-import { batchRedactor, credentialUrls } from '../batch/_credentials.js';
+import { batchRedactor, EndpointUrls, storedUrl } from '../batch/_credentials.js';
 import { DEFAULT_MAX_RUNS, loadPlan } from '../batch/load-plan.js';
 import { localExecutor } from '../batch/local-executor.js';
 import type { Manifest } from '../batch/manifest.js';
@@ -99,10 +99,10 @@ function scenariosOf(manifest: Manifest): Record<string, unknown>[] {
 
 /** Credentials in endpoint URLs would be stored in Redis with each job: refuse, and say what to do instead. */
 function refuseQueuedCredentials(scenarios: readonly Record<string, unknown>[]): void {
-  const [stored] = credentialUrls(scenarios).keys();
-  if (stored !== undefined) {
+  const [first] = EndpointUrls.of(scenarios).entries;
+  if (first !== undefined) {
     throw new InputError(
-      `--queue: the endpoint ${stored} has credentials in its URL, which would be stored in Redis with every job; give the workers the URL in their environment (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, OLLAMA_HOST) and leave baseURL out of the plan`,
+      `--queue: the endpoint ${storedUrl(first[2])} has credentials in its URL, which would be stored in Redis with every job; give the workers the URL in their environment (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, OLLAMA_HOST) and leave baseURL out of the plan`,
     );
   }
 }
@@ -114,7 +114,7 @@ async function executeLocked(manifest: Manifest, batchDir: string, values: Value
   const { processes } = numericFlags(values);
   const pooled =
     !queueUrl && processes !== undefined && processes > 1
-      ? await (await import('../batch/process-pool.js')).processPool({ batchId: manifest.batchId, batchDir, processes, env: io.env, batchLocked: true, urls: credentialUrls(scenariosOf(manifest)), logLevel: logLevel(values['log-level'], '--log-level') ?? logLevel(io.env.ARENA_LOG_LEVEL, 'ARENA_LOG_LEVEL') ?? 'info' })
+      ? await (await import('../batch/process-pool.js')).processPool({ batchId: manifest.batchId, batchDir, processes, env: io.env, batchLocked: true, urls: EndpointUrls.of(manifest.scenarios.map((s) => s.scenario)), logLevel: logLevel(values['log-level'], '--log-level') ?? logLevel(io.env.ARENA_LOG_LEVEL, 'ARENA_LOG_LEVEL') ?? 'info' })
       : undefined;
   const remote = queueUrl ? await queueExecutor(queueUrl, manifest, log.logger) : pooled;
   const executor = remote ?? localExecutor({ batchId: manifest.batchId, batchDir, env: io.env, logger: log.logger, batchLocked: true, ...observersOf() });

@@ -8,17 +8,17 @@ export async function startOpenAIServer(options: { delayMs?: number; promptToken
   let inFlight = 0;
   let maxInFlight = 0;
   let requests = 0;
-  /** Each request's path and Authorization header, to check which credentials reached the server. */
+  /** Each request's path, model and Authorization header, to check which credentials reached the server. */
   const seen: string[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
       requests++;
-      seen.push(`${req.url ?? ''} ${req.headers.authorization ?? ''}`);
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       const model = (JSON.parse(body) as { model?: string }).model ?? 'm';
+      seen.push(`${req.url ?? ''} ${model} ${req.headers.authorization ?? ''}`);
       setTimeout(() => {
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
         const chunk = (delta: object, finish: string | null) =>

@@ -118,6 +118,25 @@ repetitions: 2
     expect(leaks(join(dir, 'runs'))).toEqual([]);
   });
 
+  it('puts back two accounts of one gateway, which look alike once stored, each in its own seat', async () => {
+    const { dir } = writeBatchFixture(`scenarios: [chat.yaml]
+models:
+  - { id: a, backend: openai, model: model-a, baseURL: "${server.baseURL}?api-key=${QUERY_KEY}-a" }
+  - { id: b, backend: openai, model: model-b, baseURL: "${server.baseURL}?api-key=${QUERY_KEY}-b" }
+`);
+    const first = await runMain(['batch', 'plan.yaml', '--runs-dir', 'runs', '--json', '--quiet'], dir, ENV);
+    const { batchDir } = JSON.parse(first.out.trim()) as { batchDir: string };
+    for (const n of runFolders(batchDir)) rmSync(join(batchDir, n), { recursive: true });
+    const before = server.seen().length;
+    const again = await runMain(['batch', 'resume', batchDir, '--json', '--quiet'], dir, ENV);
+    expect(JSON.parse(again.out.trim()).runs).toMatchObject({ planned: 2, completed: 2 });
+    const seen = server.seen().slice(before);
+    expect(seen.filter((s) => s.includes(' model-a ')).every((s) => s.includes(`api-key=${QUERY_KEY}-a`))).toBe(true);
+    expect(seen.filter((s) => s.includes(' model-b ')).every((s) => s.includes(`api-key=${QUERY_KEY}-b`))).toBe(true);
+    expect(seen.filter((s) => s.includes(' model-b ')).length).toBeGreaterThan(0);
+    expect(leaks(join(dir, 'runs'))).toEqual([]);
+  });
+
   it.skipIf(!haveRedisServer)('refuses to put them on a queue (Redis would store them with every job)', async () => {
     const redis = await startRedis();
     try {

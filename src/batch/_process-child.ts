@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { openBatchLog } from './_batch-log.js';
-import { EndpointUrls } from './_credentials.js';
+import { batchRedactor, EndpointUrls } from './_credentials.js';
 import { ToChildSchema, type FromChild } from './_process-protocol.js';
 import { inspectRun, runCell } from './run-cell.js';
 import { readStoredManifest, resolveManifest, type ManifestRun } from './manifest.js';
@@ -22,14 +22,20 @@ if (!batchIdArg || !batchDirArg || !process.send) {
 }
 const batchId: string = batchIdArg;
 const batchDir: string = batchDirArg;
-const log = openBatchLog(batchDir, level ?? 'info');
+// Lines reach batch.log without the credentials of the runs' endpoints and keys (known once 'urls' came).
+let redact = batchRedactor([], process.env);
+const log = openBatchLog(batchDir, level ?? 'info', (text) => redact(text));
 const logger = log.logger.child({ pid: process.pid });
 const extras = analysis === 'no-analysis' ? {} : defaultExtras();
 const running = new Map<number, AbortController>();
 const stored = readStoredManifest(batchDir);
 // Built when the parent's 'urls' message (its first) puts back the credentials batch.json does not keep.
 let planned: Map<string, ManifestRun> | undefined;
-const plannedRuns = (urls?: EndpointUrls) => new Map(resolveManifest(stored, urls).runs.map((r) => [r.runId, r]));
+const plannedRuns = (urls?: EndpointUrls) => {
+  const manifest = resolveManifest(stored, urls);
+  redact = batchRedactor(manifest.v === 2 ? manifest.scenarios.map((s) => s.scenario) : manifest.runs.map((r) => r.scenario), process.env);
+  return new Map(manifest.runs.map((r) => [r.runId, r]));
+};
 const share = Math.max(1, Number(processes) || 1);
 const send = (m: FromChild) => process.send?.(m);
 

@@ -67,7 +67,7 @@ export function newRunId(name: string, now: Date = new Date()): string {
 }
 
 /** A URL without the credentials or query values it may carry, for the run log. */
-function publicUrl(url: string): string {
+export function publicUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.username || u.password) {

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { openBatchLog } from './_batch-log.js';
+import { batchRedactor, EndpointUrls } from './_credentials.js';
 import { ToChildSchema, type FromChild } from './_process-protocol.js';
 import { inspectRun, runCell } from './run-cell.js';
-import { readManifest } from './manifest.js';
+import { readStoredManifest, resolveManifest, type ManifestRun } from './manifest.js';
 import { shareRateLimits } from './process-pool.js';
 import { START_GROUP } from './scheduler.js';
 import { defaultExtras } from '../cli/_extras.js';
@@ -21,11 +22,20 @@ if (!batchIdArg || !batchDirArg || !process.send) {
 }
 const batchId: string = batchIdArg;
 const batchDir: string = batchDirArg;
-const log = openBatchLog(batchDir, level ?? 'info');
+// Lines reach batch.log without the credentials of the runs' endpoints and keys (known once 'urls' came).
+let redact = batchRedactor([], process.env);
+const log = openBatchLog(batchDir, level ?? 'info', (text) => redact(text));
 const logger = log.logger.child({ pid: process.pid });
 const extras = analysis === 'no-analysis' ? {} : defaultExtras();
 const running = new Map<number, AbortController>();
-const planned = new Map(readManifest(batchDir).runs.map((r) => [r.runId, r]));
+const stored = readStoredManifest(batchDir);
+// Built when the parent's 'urls' message (its first) puts back the credentials batch.json does not keep.
+let planned: Map<string, ManifestRun> | undefined;
+const plannedRuns = (urls?: EndpointUrls) => {
+  const manifest = resolveManifest(stored, urls);
+  redact = batchRedactor(manifest.v === 2 ? manifest.scenarios.map((s) => s.scenario) : manifest.runs.map((r) => r.scenario), process.env);
+  return new Map(manifest.runs.map((r) => [r.runId, r]));
+};
 const share = Math.max(1, Number(processes) || 1);
 const send = (m: FromChild) => process.send?.(m);
 
@@ -51,6 +61,10 @@ process.on('message', (raw) => {
   const parsed = ToChildSchema.safeParse(raw);
   if (!parsed.success) return logger.error({ problem: parsed.error.issues[0]?.message }, 'bad message from the batch');
   const msg = parsed.data;
+  if (msg.type === 'urls') {
+    planned = plannedRuns(new EndpointUrls(msg.urls));
+    return;
+  }
   if (msg.type === 'stop') {
     const waiting = toStart.findIndex((m) => m.id === msg.id);
     if (waiting < 0) return running.get(msg.id)?.abort();
@@ -84,6 +98,7 @@ async function reportUnstarted(id: number, runId: string): Promise<void> {
 }
 
 function start(msg: { id: number; runId: string }): void {
+  planned ??= plannedRuns();
   const run = planned.get(msg.runId);
   if (!run) {
     send({ type: 'error', id: msg.id, message: `run ${msg.runId} is not in the batch manifest of ${batchDir}` });

@@ -6,6 +6,11 @@ export const ToChildSchema = z.discriminatedUnion('type', [
   /** A run of the batch manifest, by runId: the child read the manifest once (the message stays small). */
   z.object({ type: z.literal('run'), id: z.number().int(), runId: z.string() }),
   z.object({ type: z.literal('stop'), id: z.number().int() }),
+  /**
+   * Sent first: the endpoint URLs with credentials that batch.json keeps without them, by place [base
+   * scenario index, seat, URL]. They come over IPC because no file may hold them.
+   */
+  z.object({ type: z.literal('urls'), urls: z.array(z.tuple([z.number().int(), z.number().int(), z.string()])) }),
 ]);
 export type ToChild = z.infer<typeof ToChildSchema>;
 

@@ -29,6 +29,23 @@ export interface PlannedRun {
   cell: Cell;
   scenario: Scenario;
   scenarioDir: string;
+  /** Index of the run's base scenario in `ExpandedPlan.scenarios`. */
+  scenarioRef: number;
+}
+
+/**
+ * A scenario as a batch runs it before the per-run parameters: one scenario file with one pairing in its
+ * seats and the plan's turn limit. Runs differ from it only by the seed and temperature of their cell.
+ */
+export interface BaseScenario {
+  scenario: Scenario;
+  scenarioDir: string;
+}
+
+/** A plan expanded: each distinct base scenario once, and the runs that refer to them. */
+export interface ExpandedPlan {
+  scenarios: BaseScenario[];
+  runs: PlannedRun[];
 }
 
 /** Thrown by `seatModels` when a model does not fit a scenario; the loader turns it into file:line. */
@@ -93,16 +110,26 @@ export function seatModels(scenario: Scenario, models: readonly ModelEntry[], pa
   );
 }
 
-function withParameters(scenario: Scenario, plan: BatchPlan, temperature: number | undefined, seed: number): Scenario {
-  return {
-    ...scenario,
-    seed,
-    limits: { ...scenario.limits, ...(plan.maxTurns !== undefined ? { maxTurns: plan.maxTurns } : {}) },
-    agents:
-      temperature === undefined
-        ? scenario.agents
-        : scenario.agents.map((a) => ({ ...a, sampling: { ...(a.sampling ?? {}), temperature } }) as typeof a),
-  };
+/**
+ * The scenario of one cell: its base with the cell's seed and temperature. Runs of one base share every
+ * part they do not change (the agents too, per temperature, through `agentsByTemperature`), so a large
+ * plan holds each base scenario once however many runs it has.
+ */
+export function cellScenario(base: Scenario, cell: Pick<Cell, 'seed' | 'temperature'>, agentsByTemperature?: Map<number, Scenario['agents']>): Scenario {
+  const t = cell.temperature;
+  if (t === undefined) return { ...base, seed: cell.seed };
+  let agents = agentsByTemperature?.get(t);
+  if (!agents) {
+    agents = base.agents.map((a) => ({ ...a, sampling: { ...(a.sampling ?? {}), temperature: t } }) as typeof a);
+    agentsByTemperature?.set(t, agents);
+  }
+  return { ...base, seed: cell.seed, agents };
+}
+
+/** How many runs a plan expands to, counted without expanding it (a plan of 10^8 runs is refused this way). */
+export function countPlannedRuns(plan: BatchPlan, scenarios: readonly PlanScenario[]): number {
+  const perPairing = (plan.parameters.temperature?.length ?? 1) * (plan.parameters.seed?.length ?? 1) * plan.repetitions;
+  return scenarios.reduce((n, s, si) => n + pairingsFor(plan, s.scenario.agents.length, si).length * perPairing, 0);
 }
 
 /**
@@ -110,11 +137,20 @@ function withParameters(scenario: Scenario, plan: BatchPlan, temperature: number
  * Run ids are derived from the cell (`0007-bliss-opus-sonnet-r2`), so a resumed batch finds its runs again.
  */
 export function expandPlan(plan: BatchPlan, scenarios: readonly PlanScenario[]): PlannedRun[] {
+  return expandPlanShared(plan, scenarios).runs;
+}
+
+/** `expandPlan`, with the distinct base scenarios the runs refer to (what batch.json stores once each). */
+export function expandPlanShared(plan: BatchPlan, scenarios: readonly PlanScenario[]): ExpandedPlan {
+  const bases: BaseScenario[] = [];
   const runs: PlannedRun[] = [];
   const temps = plan.parameters.temperature ?? [undefined];
   scenarios.forEach((s, si) => {
     for (const pairing of pairingsFor(plan, s.scenario.agents.length, si)) {
       const seated = pairing ? seatModels(s.scenario, plan.models, pairing) : s.scenario;
+      const base: Scenario = { ...seated, limits: { ...seated.limits, ...(plan.maxTurns !== undefined ? { maxTurns: plan.maxTurns } : {}) } };
+      const scenarioRef = bases.push({ scenario: base, scenarioDir: s.dir }) - 1;
+      const agentsByTemperature = new Map<number, Scenario['agents']>();
       for (const temperature of temps) {
         const seeds = plan.parameters.seed ?? [undefined];
         for (const fixedSeed of seeds) {
@@ -135,11 +171,11 @@ export function expandPlan(plan: BatchPlan, scenarios: readonly PlanScenario[]):
             if (temperature !== undefined) parts.push(`t${temperature}`);
             if (fixedSeed !== undefined) parts.push(`s${seed}`);
             parts.push(`r${r}`);
-            runs.push({ runId: parts.join('-'), cell, scenario: withParameters(seated, plan, temperature, seed), scenarioDir: s.dir });
+            runs.push({ runId: parts.join('-'), cell, scenario: cellScenario(base, cell, agentsByTemperature), scenarioDir: s.dir, scenarioRef });
           }
         }
       }
     }
   });
-  return runs;
+  return { scenarios: bases, runs };
 }

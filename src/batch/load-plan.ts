@@ -4,8 +4,9 @@ import { parseYamlSource } from '../yaml-source.js';
 import { describeIssue, loadScenario } from '../arena/load-scenario.js';
 import { InputError, ScenarioError } from '../errors.js';
 import { formatPath } from '../format-path.js';
-import { expandPlan, SeatError, type PlannedRun, type PlanScenario } from './expand.js';
+import { countPlannedRuns, expandPlanShared, SeatError, type BaseScenario, type PlannedRun, type PlanScenario } from './expand.js';
 import { BatchPlanSchema, type BatchPlan } from './plan.js';
+import { identicalRepetitionWarnings } from './_repetition-warnings.js';
 
 /** A plan file that does not parse or validate; the message names file:line:col, the path and the problem. */
 export class PlanError extends ScenarioError {
@@ -19,11 +20,31 @@ export interface LoadedPlan {
   name: string;
   plan: BatchPlan;
   scenarios: PlanScenario[];
+  /** The distinct scenarios the runs are built from (each scenario file × pairing, turn limit applied). */
+  bases: BaseScenario[];
   runs: PlannedRun[];
+  /** Things worth saying before the batch starts (repetitions that can only give identical runs). */
+  warnings: string[];
+}
+
+/**
+ * The most runs a plan may expand to unless the caller allows more (`arena batch --max-runs N`). Each run
+ * costs memory while the batch runs and a line in batch.json; a plan far beyond this is almost always a typo.
+ */
+export const DEFAULT_MAX_RUNS = 100_000;
+
+export interface ParsePlanOptions {
+  /** Refuse plans of more runs than this (default DEFAULT_MAX_RUNS), before expanding them. */
+  maxRuns?: number;
+}
+
+/** A plan that expands to more runs than allowed. */
+export class PlanTooLargeError extends InputError {
+  override name = 'PlanTooLargeError';
 }
 
 /** Parse and validate plan text; scenario files are read relative to the plan file. */
-export async function parsePlan(text: string, file: string): Promise<LoadedPlan> {
+export async function parsePlan(text: string, file: string, options: ParsePlanOptions = {}): Promise<LoadedPlan> {
   const source = parseYamlSource(text, file, (at, problem, cause) => {
     throw new PlanError(at, '', problem, { cause });
   });
@@ -51,17 +72,26 @@ export async function parsePlan(text: string, file: string): Promise<LoadedPlan>
       throw err;
     }
   }
-  let runs: PlannedRun[];
+  let expanded: { bases: BaseScenario[]; runs: PlannedRun[] };
   try {
-    runs = expandPlan(plan, scenarios);
+    const count = countPlannedRuns(plan, scenarios);
+    const maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
+    if (count > maxRuns) {
+      throw new PlanTooLargeError(
+        `${file}: the plan expands to ${count.toLocaleString('en-US')} runs, more than the limit of ${maxRuns.toLocaleString('en-US')}; lower repetitions or parameters, or raise the limit with --max-runs ${count}`,
+      );
+    }
+    const shared = expandPlanShared(plan, scenarios);
+    expanded = { bases: shared.scenarios, runs: shared.runs };
   } catch (err) {
     if (err instanceof SeatError) throw new PlanError(source.locate(err.path), formatPath(err.path), err.message, { cause: err });
     throw err;
   }
-  return { file: resolve(file), name: plan.name ?? basename(file, extname(file)), plan, scenarios, runs };
+  const warnings = identicalRepetitionWarnings(plan, expanded.bases, expanded.runs);
+  return { file: resolve(file), name: plan.name ?? basename(file, extname(file)), plan, scenarios, ...expanded, warnings };
 }
 
-export async function loadPlan(file: string): Promise<LoadedPlan> {
+export async function loadPlan(file: string, options: ParsePlanOptions = {}): Promise<LoadedPlan> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -69,5 +99,5 @@ export async function loadPlan(file: string): Promise<LoadedPlan> {
     const code = (err as NodeJS.ErrnoException).code;
     throw new PlanError(file, '', code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(err)})`, { cause: err });
   }
-  return parsePlan(text, file);
+  return parsePlan(text, file, options);
 }

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { EndpointUrls } from './_credentials.js';
 import { runScenarioOf, type ManifestRun } from './manifest.js';
 import type { RunOutcome } from './outcome.js';
 import { FromChildSchema, type ToChild } from './_process-protocol.js';
@@ -59,6 +60,8 @@ export async function processPool(options: {
   analysis?: boolean;
   /** The caller holds the batch lock, which covers the children's run folders (see RunCellDeps.batchLocked). */
   batchLocked?: boolean;
+  /** Endpoint URLs with credentials, which batch.json does not keep (`EndpointUrls.of`); sent over IPC. */
+  urls?: EndpointUrls;
 }): Promise<Executor & { close(): Promise<void> }> {
   const pending = new Map<number, Pending>();
   let nextId = 1;
@@ -84,6 +87,7 @@ export async function processPool(options: {
       const proc = fork(CHILD, [options.batchId, options.batchDir, options.logLevel ?? 'info', options.analysis === false ? 'no-analysis' : 'analysis', options.batchLocked ? 'batch-locked' : 'run-locks', String(options.processes)], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const slot: Slot = { proc, inflight: new Set(), alive: true };
       slots.push(slot);
+      proc.send({ type: 'urls', urls: (options.urls?.entries ?? []).map(([ref, seat, url]) => [ref, seat, url]) } satisfies ToChild);
       proc.on('message', (raw) => {
         const parsed = FromChildSchema.safeParse(raw);
         if (!parsed.success) return;

@@ -17,14 +17,15 @@ export function createBatch(
   const batchId = options.batchId ?? newRunId(loaded.name, now);
   const batchDir = resolve(runsDir, batchId);
   const manifest: Manifest = {
-    v: 1,
+    v: 2,
     kind: 'arena.batch',
     batchId,
     createdAt: now.toISOString(),
     planFile: loaded.file,
     plan: loaded.plan as unknown as Record<string, unknown>,
     ...(options.queue ? { queue: options.queue } : {}),
-    runs: loaded.runs.map((r) => ({ runId: r.runId, cell: r.cell, scenario: r.scenario as unknown as Record<string, unknown>, scenarioDir: r.scenarioDir })),
+    scenarios: loaded.bases.map((b) => ({ scenario: b.scenario as unknown as Record<string, unknown>, scenarioDir: b.scenarioDir })),
+    runs: loaded.runs.map((r) => ({ runId: r.runId, cell: r.cell, scenario: r.scenario as unknown as Record<string, unknown>, scenarioDir: r.scenarioDir, scenarioRef: r.scenarioRef })),
   };
   // The plan loader checked every scenario: running them in this process needs no second parse.
   for (const r of loaded.runs) markChecked(r.scenario as unknown as Record<string, unknown>, r.scenario);
@@ -48,6 +49,8 @@ export interface RunBatchOptions {
    * own concurrency decides; with one, at most `concurrency` runs are queued or running at a time.
    */
   inspectLocal?: boolean;
+  /** Removes credentials from the summary's texts (run errors) before it is written (`batchRedactor`). */
+  redact?: (text: string) => string;
 }
 
 /**
@@ -79,7 +82,9 @@ export async function runBatch(manifest: Manifest, batchDir: string, options: Ru
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
-  const summary = buildSummary(manifest, batchDir, [...finished, ...result.outcomes], result.skipped, result.stoppedBy);
+  const built = buildSummary(manifest, batchDir, [...finished, ...result.outcomes], result.skipped, result.stoppedBy);
+  const redact = options.redact;
+  const summary = redact ? { ...built, results: built.results.map((r) => (r.error === undefined ? r : { ...r, error: redact(r.error) })) } : built;
   writeSummary(batchDir, summary);
   return summary;
 }

@@ -2,9 +2,11 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { InputError } from '../errors.js';
 import { openBatchLog } from '../batch/_batch-log.js';
-import { loadPlan } from '../batch/load-plan.js';
+import { batchRedactor, EndpointUrls, storedUrl } from '../batch/_credentials.js';
+import { DEFAULT_MAX_RUNS, loadPlan } from '../batch/load-plan.js';
 import { localExecutor } from '../batch/local-executor.js';
-import { readManifest, type Manifest } from '../batch/manifest.js';
+import type { Manifest } from '../batch/manifest.js';
+import { openManifest } from '../batch/open-manifest.js';
 import { ProgressLine } from '../batch/progress.js';
 import { createBatch, runBatch } from '../batch/run-batch.js';
 import type { Executor } from '../batch/scheduler.js';
@@ -31,6 +33,9 @@ and starts the rest. Exit codes: 0 done, 1 some run failed, 2 bad input, 130 int
   --wall-time SEC     stop starting runs and interrupt running ones after SEC (overrides the plan's)
   --processes N       run the batch in N processes (several cores); rate limits are split among them
   --queue URL         put the runs on a BullMQ queue on Redis (redis://host:port) for \`arena worker\`s
+  --max-runs N        refuse plans of more than N runs (default ${DEFAULT_MAX_RUNS.toLocaleString('en-US')})
+  --plan FILE         (resume) the plan file to read endpoint credentials from, when it has moved
+                      (batch.json keeps none; by default they are read from the plan the batch started with)
   --local             (resume) run a queue batch's missing runs here, from its folder
   --from DIR          (collect) a worker's runs dir to gather logs from; repeatable
   --json              print {batchId, batchDir, runs: {planned, completed, failed, skipped}} last on stdout
@@ -46,6 +51,8 @@ const FLAGS = {
   queue: { type: 'string' },
   from: { type: 'string', multiple: true },
   local: { type: 'boolean' },
+  'max-runs': { type: 'string' },
+  plan: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   'log-level': { type: 'string' },
@@ -71,6 +78,7 @@ function numericFlags(values: Values) {
     budgetUsd: numberFlag(values.budget, '--budget'),
     wallTimeSec: numberFlag(values['wall-time'], '--wall-time'),
     processes: intFlag(values.processes, '--processes', 1),
+    maxRuns: intFlag(values['max-runs'], '--max-runs', 1),
   };
 }
 
@@ -84,13 +92,29 @@ async function execute(manifest: Manifest, batchDir: string, values: Values, io:
   }
 }
 
+/** The scenarios of a manifest as the runs get them (credentials included): bases, or each run's for an old file. */
+function scenariosOf(manifest: Manifest): Record<string, unknown>[] {
+  return manifest.v === 2 ? manifest.scenarios.map((s) => s.scenario) : manifest.runs.map((r) => r.scenario);
+}
+
+/** Credentials in endpoint URLs would be stored in Redis with each job: refuse, and say what to do instead. */
+function refuseQueuedCredentials(scenarios: readonly Record<string, unknown>[]): void {
+  const [first] = EndpointUrls.of(scenarios).entries;
+  if (first !== undefined) {
+    throw new InputError(
+      `--queue: the endpoint ${storedUrl(first[2])} has credentials in its URL, which would be stored in Redis with every job; give the workers the URL in their environment (OPENAI_BASE_URL, ANTHROPIC_BASE_URL, OLLAMA_HOST) and leave baseURL out of the plan`,
+    );
+  }
+}
+
 async function executeLocked(manifest: Manifest, batchDir: string, values: Values, io: CliIO): Promise<number> {
-  const log = openBatchLog(batchDir, logLevel(values['log-level'], '--log-level') ?? logLevel(io.env.ARENA_LOG_LEVEL, 'ARENA_LOG_LEVEL') ?? 'info');
+  const redact = batchRedactor(scenariosOf(manifest), io.env);
+  const log = openBatchLog(batchDir, logLevel(values['log-level'], '--log-level') ?? logLevel(io.env.ARENA_LOG_LEVEL, 'ARENA_LOG_LEVEL') ?? 'info', redact);
   const queueUrl = values.queue;
   const { processes } = numericFlags(values);
   const pooled =
     !queueUrl && processes !== undefined && processes > 1
-      ? await (await import('../batch/process-pool.js')).processPool({ batchId: manifest.batchId, batchDir, processes, env: io.env, batchLocked: true, logLevel: logLevel(values['log-level'], '--log-level') ?? logLevel(io.env.ARENA_LOG_LEVEL, 'ARENA_LOG_LEVEL') ?? 'info' })
+      ? await (await import('../batch/process-pool.js')).processPool({ batchId: manifest.batchId, batchDir, processes, env: io.env, batchLocked: true, urls: EndpointUrls.of(manifest.scenarios.map((s) => s.scenario)), logLevel: logLevel(values['log-level'], '--log-level') ?? logLevel(io.env.ARENA_LOG_LEVEL, 'ARENA_LOG_LEVEL') ?? 'info' })
       : undefined;
   const remote = queueUrl ? await queueExecutor(queueUrl, manifest, log.logger) : pooled;
   const executor = remote ?? localExecutor({ batchId: manifest.batchId, batchDir, env: io.env, logger: log.logger, batchLocked: true, ...observersOf() });
@@ -116,6 +140,7 @@ async function executeLocked(manifest: Manifest, batchDir: string, values: Value
       signal: abort.signal,
       ...(progress ? { onProgress: (s) => progress.update(s) } : {}),
       inspectLocal: !queueUrl,
+      redact,
     });
   } finally {
     process.off('SIGINT', onSigint);
@@ -150,10 +175,11 @@ export default defineCommand({
     if (positionals[0] === 'resume') {
       if (positionals.length !== 2) throw new InputError(`expected one batch folder after resume\n${usage}`);
       const batchDir = resolve(io.cwd, positionals[1]!);
-      const manifest = readManifest(batchDir);
+      const manifest = await openManifest(batchDir, values.plan === undefined ? undefined : resolve(io.cwd, values.plan));
       if (manifest.queue && !values.queue && !values.local) {
         throw new InputError(`batch ${manifest.batchId} ran on a queue: pass --queue redis://… to resubmit it, or --local to run what its folder lacks here`);
       }
+      if (values.queue) refuseQueuedCredentials(scenariosOf(manifest));
       return execute(manifest, batchDir, values, io);
     }
     if (positionals[0] === 'collect') {
@@ -168,8 +194,10 @@ export default defineCommand({
       return result.summary.unknown.length > 0 || r.failed > 0 ? EXIT.failed : EXIT.ok;
     }
     if (positionals.length !== 1) throw new InputError(`expected one plan file, got ${positionals.length}\n${usage}`);
-    const loaded = await loadPlan(resolve(io.cwd, positionals[0]!));
+    const loaded = await loadPlan(resolve(io.cwd, positionals[0]!), numbers.maxRuns !== undefined ? { maxRuns: numbers.maxRuns } : {});
+    for (const w of loaded.warnings) io.stderr.write(`arena batch: warning: ${w}\n`);
     const { QUEUE_NAME } = await import('../batch/queue/connection.js');
+    if (values.queue) refuseQueuedCredentials(loaded.bases.map((b) => b.scenario as unknown as Record<string, unknown>));
     const { manifest, batchDir } = createBatch(loaded, runsDir, values.queue ? { queue: QUEUE_NAME } : {});
     io.stderr.write(`batch ${manifest.batchId}: ${manifest.runs.length} runs planned → ${batchDir}\n`);
     return execute(manifest, batchDir, values, io);

@@ -8,6 +8,8 @@ export async function startOpenAIServer(options: { delayMs?: number; promptToken
   let inFlight = 0;
   let maxInFlight = 0;
   let requests = 0;
+  /** Each request's path, model and Authorization header, to check which credentials reached the server. */
+  const seen: string[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
@@ -16,6 +18,7 @@ export async function startOpenAIServer(options: { delayMs?: number; promptToken
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
       const model = (JSON.parse(body) as { model?: string }).model ?? 'm';
+      seen.push(`${req.url ?? ''} ${model} ${req.headers.authorization ?? ''}`);
       setTimeout(() => {
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
         const chunk = (delta: object, finish: string | null) =>
@@ -37,6 +40,7 @@ export async function startOpenAIServer(options: { delayMs?: number; promptToken
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     stats: () => ({ requests, maxInFlight }),
+    seen: () => [...seen],
     resetPeak: () => void (maxInFlight = inFlight),
     close: () => new Promise<void>((r) => server.close(() => r())),
   };

@@ -69,6 +69,28 @@ describe('arena batch (command line)', () => {
     expect(extended.code).toBe(0);
   });
 
+  it('resumes a batch whose lock names a live process of an earlier boot (a pid reused after a reboot)', async () => {
+    const { dir } = writeBatchFixture('scenarios: [chat.yaml]\nrepetitions: 2\n');
+    const r = await arena(['batch', 'plan.yaml', '--runs-dir', 'out', '--json', '--quiet'], dir);
+    const { batchDir } = JSON.parse(r.out.trim()) as { batchDir: string };
+    const { spawn } = await import('node:child_process');
+    const { writeFileSync } = await import('node:fs');
+    const { hostname } = await import('node:os');
+    const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => sleeper.once('spawn', resolve));
+      const stale = { pid: sleeper.pid, host: hostname(), since: '2026-01-01T00:00:00.000Z', bootId: 'f0f0f0f0-0000-4000-8000-000000000000', startTicks: 1 };
+      writeFileSync(join(batchDir, 'writer.lock'), JSON.stringify(stale));
+      const again = await arena(['batch', 'resume', batchDir, '--json', '--quiet'], dir);
+      expect(again.err).not.toMatch(/being written/);
+      expect(again.code).toBe(0);
+      expect(JSON.parse(again.out.trim())).toMatchObject({ runs: { planned: 2, completed: 2 } });
+      expect(existsSync(join(batchDir, 'writer.lock'))).toBe(false);
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  });
+
   it('reports a bad plan as one line with file:line:col and exit code 2', async () => {
     const { dir } = writeBatchFixture('scenarios: [chat.yaml]\nrepetitions: -1\n');
     const r = await arena(['batch', 'plan.yaml'], dir);

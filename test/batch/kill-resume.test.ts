@@ -6,46 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { readRunLog } from '../../src/runlog/reader.js';
 import { runState } from '../../src/runlog/resume.js';
 import { writeBatchFixture } from './_fixtures.js';
+import { alive, finishedRuns, midRun, until } from './_runs-on-disk.js';
 
 const MAIN = resolve(fileURLToPath(import.meta.url), '../../../dist/cli/main.js');
 const TURNS = 8;
-
-function finishedRuns(batchDir: string): string[] {
-  return readdirSync(batchDir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(batchDir, d.name, 'events.jsonl')))
-    .filter((d) => readFileSync(join(batchDir, d.name, 'events.jsonl'), 'utf8').includes('"type":"run.finished"'))
-    .map((d) => d.name);
-}
-
-/** Some run has completed a turn but not finished. */
-function midRun(batchDir: string): boolean {
-  return readdirSync(batchDir, { withFileTypes: true }).some((d) => {
-    if (!d.isDirectory()) return false;
-    const file = join(batchDir, d.name, 'events.jsonl');
-    if (!existsSync(file)) return false;
-    const text = readFileSync(file, 'utf8');
-    return text.includes('"type":"turn.completed"') && !text.includes('"type":"run.finished"');
-  });
-}
-
-async function until<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('arena batch, killed with SIGKILL and resumed', () => {
   it.each([

@@ -2,7 +2,7 @@ import { OutcomeSchema } from '../_process-protocol.js';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Manifest, ManifestRun } from '../manifest.js';
+import { manifestText, type Manifest, type ManifestRun } from '../manifest.js';
 import type { RunOutcome } from '../outcome.js';
 import type { ExecuteContext, Executor } from '../scheduler.js';
 import { connectionOptions, controlChannel, jobIdOf, JobProgressSchema, manifestKey, parseRedisUrl, QUEUE_NAME, type JobData } from './connection.js';
@@ -23,7 +23,7 @@ export async function queueExecutor(options: { url: string; manifest: Manifest; 
   const publisher = new Redis(connection);
   publisher.on('error', (err: Error) => options.logger.warn({ err: err.message }, 'redis connection'));
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-  await publisher.set(manifestKey(batchId), JSON.stringify(options.manifest));
+  await publisher.set(manifestKey(batchId), manifestText(options.manifest));
 
   const waiting = new Map<string, { settle: (o: RunOutcome) => void; run: ManifestRun; ctx: ExecuteContext }>();
   const failedOutcome = (run: ManifestRun, error: string): RunOutcome => ({ runId: run.runId, runDir: '', status: 'failed', stopReason: 'error', turns: 0, costUsd: 0, resumed: false, error });

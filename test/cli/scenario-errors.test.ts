@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -66,7 +66,55 @@ const CASES: Case[] = [
     at: '5:1',
     problem: /not valid YAML/,
   },
-  { name: 'duplicate keys', yaml: `name: t\nname: u\nagents:\n${AGENT('a')}`, at: '2:1', problem: /not valid YAML: Map keys must be unique/ },
+  { name: 'duplicate keys', yaml: `name: t\nname: u\nagents:\n${AGENT('a')}`, at: '2:1', problem: /not valid YAML: this key appears twice in the same mapping/ },
+  {
+    name: 'misspelt key, reported before the key it leaves missing',
+    yaml: `name: t\nagents:\n  - id: a\n    backend: scripted\n    generater: {kind: echo}\n${AGENT('b')}`,
+    at: '5:5',
+    path: 'agents[0].generater',
+    problem: /unknown key 'generater' \(did you mean 'generator'\?\)/,
+  },
+  {
+    name: 'misspelt sampling key',
+    yaml: `name: t\nagents:\n${AGENT('a')}  - id: b\n    backend: openai\n    model: m\n    sampling: {temprature: 0.5}\n`,
+    at: '9:16',
+    path: 'agents[1].sampling.temprature',
+    problem: /unknown key 'temprature' \(did you mean 'temperature'\?\)/,
+  },
+  {
+    name: 'a key indented too far, named on its own line',
+    yaml: `name: t\nagents:\n  - id: a\n    backend: scripted\n     generator: {kind: echo}\n${AGENT('b')}`,
+    at: '5:6',
+    problem: /not valid YAML: this key is indented more than the line above it/,
+  },
+  {
+    name: 'a key indented too little',
+    yaml: `name: t\nagents:\n  - id: a\n    backend: scripted\n  generator: {kind: echo}\n${AGENT('b')}`,
+    at: '5:1',
+    problem: /not valid YAML: this line is indented differently from the keys above it/,
+  },
+  { name: 'tab indentation', yaml: `name: t\n\tagents: []\n`, at: '2:1', problem: /not valid YAML: this line is indented with a tab; YAML indents with spaces only/ },
+  {
+    name: 'persona file that is missing',
+    yaml: `name: t\nagents:\n  - id: a\n    backend: scripted\n    persona: {file: sheets/nobody.md}\n    generator: {kind: echo}\n${AGENT('b')}`,
+    at: '5:\\d+',
+    path: 'agents[0].persona.file',
+    problem: /no such file: .*sheets\/nobody\.md$/,
+  },
+  {
+    name: 'persona mapping without a file',
+    yaml: `name: t\nagents:\n  - id: a\n    backend: scripted\n    persona: {text: hello}\n    generator: {kind: echo}\n${AGENT('b')}`,
+    at: '5:14',
+    path: 'agents[0].persona',
+    problem: /expected the persona as text, or as \{file: path\/to\/sheet\.md\}/,
+  },
+  {
+    name: 'corpus file that is missing',
+    yaml: `name: t\nagents:\n  - id: a\n    backend: scripted\n    generator: {kind: markov, corpusFile: nope.txt}\n${AGENT('b')}`,
+    at: '5:43',
+    path: 'agents[0].generator.corpusFile',
+    problem: /no such file: .*nope\.txt$/,
+  },
   {
     name: 'duplicate agent ids',
     yaml: `name: t\nagents:\n${AGENT('a')}${AGENT('a')}`,
@@ -125,16 +173,17 @@ describe('broken scenario files', () => {
     expect(existsSync(runsDir)).toBe(false);
   });
 
-  it('a scenario naming a corpus file that is missing is bad input, in one line', async () => {
+  it('a persona given as {file} is the file\'s text, read relative to the scenario', async () => {
     const dir = tempDir();
-    const file = join(dir, 'markov.yaml');
-    writeFileSync(file, `name: t\nagents:\n  - id: a\n    backend: scripted\n    generator: {kind: markov, corpusFile: nope.txt}\n`);
-    const res = await runCli(['run', file, '--no-view', '--runs-dir', join(dir, 'runs'), '--quiet'], { cwd: dir });
-    expect(res.code).toBe(2);
-    expect(res.stderr).not.toContain('    at ');
-    expect(res.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(res.stderr).toContain(join(dir, 'nope.txt'));
-    expect(res.stderr).toContain("agent 'a'");
+    mkdirSync(join(dir, 'sheets'));
+    writeFileSync(join(dir, 'sheets', 'ada.md'), 'Ada, a ferry engineer who answers in questions.\n');
+    const file = join(dir, 'persona.yaml');
+    writeFileSync(file, `name: t\nagents:\n  - id: a\n    backend: scripted\n    persona: {file: sheets/ada.md}\n    generator: {kind: echo}\n${AGENT('b')}limits: {maxTurns: 2}\n`);
+    const res = await runCli(['run', file, '--no-view', '--runs-dir', join(dir, 'runs'), '--quiet', '--json'], { cwd: dir });
+    expect(res.code, res.stderr).toBe(0);
+    const { runDir } = JSON.parse(res.stdout) as { runDir: string };
+    const started = JSON.parse(readFileSync(join(runDir, 'events.jsonl'), 'utf8').split('\n')[0]!) as { scenario: { agents: { persona?: string }[] } };
+    expect(started.scenario.agents[0]!.persona).toBe('Ada, a ferry engineer who answers in questions.\n');
   });
 
   it('the same file without the mistake runs', async () => {

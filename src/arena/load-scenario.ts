@@ -51,6 +51,9 @@ export function describeIssue(issue: z.core.$ZodIssue, raw: unknown, vocabulary:
     }
     case 'invalid_type':
       if (found === undefined) return { path, problem: `missing (expected ${issue.expected})` };
+      if (typeof found === 'number' && !Number.isFinite(found)) {
+        return { path, problem: `expected a finite number, got ${Number.isNaN(found) ? 'NaN' : 'a number too large to hold (it reads as infinity)'}` };
+      }
       return { path, problem: `expected ${issue.expected}, got ${describeType(found)}` };
     case 'invalid_union': {
       const key = path.length ? path : [];

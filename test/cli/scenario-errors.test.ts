@@ -37,6 +37,13 @@ const CASES: Case[] = [
     path: 'limits.maxTurns',
     problem: /expected number, got string "lots"/,
   },
+  {
+    name: 'a number too large',
+    yaml: `name: t\nseed: 1e400\nagents:\n${AGENT('a')}`,
+    at: '2:7',
+    path: 'seed',
+    problem: /expected a finite number, got a number too large to hold \(it reads as infinity\)/,
+  },
   { name: 'missing agents', yaml: `name: t\n`, at: '1:1', path: 'agents', problem: /missing/ },
   { name: 'empty agent list', yaml: `name: t\nagents: []\n`, at: '2:9', path: 'agents', problem: /expected array to have >=1 items/ },
   {

@@ -12,7 +12,8 @@ show work on them. Folders are searched for .txt (backrooms), .json/.jsonl (shar
               {lm1}_{lm2}_{template}_{timestamp}.txt gives the models and the template
   sharegpt    JSON [{conversations: [{from, value}]}] (or JSON Lines of such objects)
   jsonl       one {speaker, text} object per line, one conversation per file
-Files that cannot be read are skipped with a reason; the rest are still imported.
+Files that cannot be read are skipped with a reason; the rest are still imported. Exit code 2 when
+nothing new was imported (everything skipped, or already imported).
   --runs-dir DIR   where the runs are written (default ./runs)
   --json           print {imported, turns, runsDir, skipped: [{path, reason}]}`;
 
@@ -29,14 +30,15 @@ export default defineCommand({
     if (paths.length === 0) throw new InputError(`give at least one file or folder to import\n${usage}`);
     const result = await importPaths(format, paths.map((p) => resolve(io.cwd, p)), resolve(io.cwd, values['runs-dir']));
     for (const s of result.skipped) io.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
+    for (const w of result.warnings) io.stderr.write(`warning ${w.path}: ${w.warning}\n`);
     if (values.json) {
       const { runs: _runs, ...contract } = result;
       printJson(io, { ...contract, runs: result.runs.map((r) => r.runId) });
     } else {
       io.stdout.write(`imported ${result.imported} transcript${result.imported === 1 ? '' : 's'} (${result.turns} turns) into ${result.runsDir}${result.skipped.length ? `, skipped ${result.skipped.length}` : ''}\n`);
     }
-    // Nothing imported is bad input, unless everything was already there from an earlier import.
-    const nothingNew = result.imported === 0 && !(result.skipped.length > 0 && result.skipped.every((s) => s.reason.startsWith('already imported')));
-    return nothingNew ? 2 : 0;
+    // Nothing new imported is exit 2, as the README says, even when it is all there from an earlier import:
+    // a script that imports and then analyses learns that nothing new arrived.
+    return result.imported === 0 ? 2 : 0;
   },
 });

@@ -28,7 +28,9 @@ export function renderTranscript(events: readonly ArenaEvent[], format: 'text' |
         {
           const title = typeof e.scenario.name === 'string' ? e.scenario.name : e.runId;
           const who = e.agents.map((a) => `${a.name} (${a.backend}${a.model ? `: ${a.model}` : ''})`).join(', ');
-          out.push(md ? `# ${title}\n\nRun \`${e.runId}\` · ${e.ts} · seed ${e.seed}\n\n${who}\n` : `${title} · ${e.runId} · ${e.ts}\n${who}`);
+          // An imported transcript is dated by the corpus when its name says when it was held.
+          const date = typeof e.source?.date === 'string' ? `${e.source.date.replace('T', ' ')} (imported ${e.ts})` : e.ts;
+          out.push(md ? `# ${title}\n\nRun \`${e.runId}\` · ${date} · seed ${e.seed}\n\n${who}\n` : `${title} · ${e.runId} · ${date}\n${who}`);
         }
         break;
       case 'run.resumed':

@@ -106,9 +106,40 @@ describe('arena import backrooms', () => {
     ]));
     expect(first.json.skipped).toHaveLength(3);
     const again = await runImport('backrooms', 'corpus/a_b_t_1700000000.txt');
+    // Nothing new: exit 2, as for any import that brings nothing in.
+    expect(again.code).toBe(2);
     expect(again.json.imported).toBe(0);
     expect(again.json.skipped[0]!.reason).toMatch(/^already imported as a-b-t-1700000000-/);
     expect(readdirSync(join(dir, 'runs'))).toHaveLength(1);
+  });
+
+  it('drops a few stray NUL bytes with a warning, and keeps every turn', async () => {
+    const turns = Array.from({ length: 21 }, (_, i) => `### ${i % 2 ? 'B' : 'A'} ###\nturn ${i + 1} says something of its own, at some length.\n`);
+    const text = turns.join('\n').replace('turn 3 says', 'turn 3\0 says').replace('turn 9 says', 'turn 9\0\0 says').replace('turn 20 says', 'turn 20\0 says');
+    writeFileSync(join(dir, 'a_b_t_20250905_214824.txt'), text);
+    const { io, out, err } = captureIO(dir);
+    const code = await main(['import', 'backrooms', 'a_b_t_20250905_214824.txt', '--runs-dir', 'runs', '--json'], io);
+    expect(code).toBe(0);
+    expect(lastJson(out())).toMatchObject({ imported: 1, turns: 21, skipped: [], warnings: [{ warning: 'removed 4 stray NUL bytes' }] });
+    expect(err()).toContain('removed 4 stray NUL bytes');
+    const [events] = await importedRuns();
+    const read = turnsOf(events!);
+    expect(read).toHaveLength(21);
+    expect(read[2]!.text).toBe('turn 3 says something of its own, at some length.');
+    expect(read.some((t) => t.text.includes('\0'))).toBe(false);
+  });
+
+  it('dates an imported transcript by its name, and show says so', async () => {
+    writeFileSync(join(dir, 'opus_opus_dreamsim_20250905_214824.txt'), '### A ###\nhi\n### B ###\nhello\n');
+    writeFileSync(join(dir, 'x_y_t_1700000000.txt'), '### A ###\nhi\n### B ###\nhello\n');
+    expect((await runImport('backrooms', 'opus_opus_dreamsim_20250905_214824.txt', 'x_y_t_1700000000.txt')).json.imported).toBe(2);
+    const runs = await importedRuns();
+    const dates = runs.map((events) => (events[0] as { source: { date?: string } }).source.date).sort();
+    expect(dates).toEqual(['2023-11-14T22:13:20Z', '2025-09-05T21:48:24']);
+    const dream = readdirSync(join(dir, 'runs')).find((d) => d.startsWith('opus-opus'))!;
+    const { io, out } = captureIO(dir);
+    expect(await main(['show', join(dir, 'runs', dream)], io)).toBe(0);
+    expect(out().split('\n')[0]).toMatch(/· 2025-09-05 21:48:24 \(imported \d{4}-\d\d-\d\dT/);
   });
 
   it('reads Windows line endings and a byte-order mark without losing the first turn', async () => {
@@ -120,7 +151,9 @@ describe('arena import backrooms', () => {
   });
 
   it('reads the model pair and template only from names that fit', () => {
-    expect(parseBackroomsName('/x/opus_opus_cli_2024-03-20T12-34-56.txt')).toEqual({ lm1: 'opus', lm2: 'opus', template: 'cli', timestamp: '2024-03-20T12-34-56' });
+    expect(parseBackroomsName('/x/opus_opus_cli_2024-03-20T12-34-56.txt')).toEqual({ lm1: 'opus', lm2: 'opus', template: 'cli', timestamp: '2024-03-20T12-34-56', date: '2024-03-20T12:34:56' });
+    // A timestamp that is no date (month 13) keeps its text and gets no date.
+    expect(parseBackroomsName('a_b_t_20241301_000000.txt')).toEqual({ lm1: 'a', lm2: 'b', template: 't', timestamp: '20241301_000000' });
     expect(parseBackroomsName('gpt4o_opus_group_chat_20240101_000000.txt')).toMatchObject({ template: 'group_chat', timestamp: '20240101_000000' });
     expect(parseBackroomsName('my_notes.txt')).toBeUndefined();
     expect(parseBackroomsName('a_b_c.txt')).toBeUndefined();

@@ -10,6 +10,8 @@ export interface BackroomsName {
   lm2: string;
   template: string;
   timestamp: string;
+  /** The timestamp as an ISO 8601 date, when it reads as one (see dateOfTimestamp). */
+  date?: string;
 }
 
 /**
@@ -27,7 +29,24 @@ export function parseBackroomsName(file: string): BackroomsName | undefined {
   const [lm1, lm2] = parts;
   const template = parts.slice(2, parts.length - tsParts).join('_');
   if (!lm1 || !lm2 || !template) return undefined;
-  return { lm1, lm2, template, timestamp: parts.slice(parts.length - tsParts).join('_') };
+  const timestamp = parts.slice(parts.length - tsParts).join('_');
+  const date = dateOfTimestamp(timestamp);
+  return { lm1, lm2, template, timestamp, ...(date ? { date } : {}) };
+}
+
+/**
+ * The date a name's timestamp gives, as ISO 8601: `YYYYMMDD_HHMMSS` (or with - and :) as written, without a
+ * zone since the name gives none; ten digits as Unix seconds, in UTC. Undefined for anything else, or a
+ * date that does not exist.
+ */
+export function dateOfTimestamp(timestamp: string): string | undefined {
+  if (/^\d{10}$/.test(timestamp)) return new Date(Number(timestamp) * 1000).toISOString().replace('.000Z', 'Z');
+  const m = /^(\d{4})-?(\d{2})-?(\d{2})(?:[_T-]?(\d{2})[-:.]?(\d{2})[-:.]?(\d{2}))?$/.exec(timestamp);
+  if (!m) return undefined;
+  const [, y, mo, d, h = '00', mi = '00', sec = '00'] = m;
+  const check = new Date(Date.UTC(+y!, +mo! - 1, +d!, +h, +mi, +sec));
+  if (check.getUTCMonth() !== +mo! - 1 || check.getUTCDate() !== +d! || +h > 23 || +mi > 59 || +sec > 59) return undefined;
+  return `${y}-${mo}-${d}T${h}:${mi}:${sec}`;
 }
 
 /**

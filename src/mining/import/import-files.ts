@@ -15,6 +15,8 @@ export interface ImportResult {
   turns: number;
   runsDir: string;
   skipped: { path: string; reason: string }[];
+  /** Extra: files imported with a repair (stray NUL bytes removed). */
+  warnings: { path: string; warning: string }[];
   /** Extra: the runs written, in order. */
   runs: { runId: string; runDir: string; path: string; turns: number }[];
 }
@@ -39,6 +41,15 @@ function parse(format: ImportFormat, text: string, path: string): (ImportedTrans
       return never;
     }
   }
+}
+
+/** Above this share of NUL characters a file is taken for binary, not a transcript with a few stray ones. */
+const MAX_NUL_SHARE = 0.01;
+
+function countNul(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\0'); i !== -1; i = text.indexOf('\0', i + 1)) n++;
+  return n;
 }
 
 async function collect(paths: readonly string[], pattern: RegExp, skipped: ImportResult['skipped']): Promise<string[]> {
@@ -67,12 +78,19 @@ async function collect(paths: readonly string[], pattern: RegExp, skipped: Impor
  * skipped with its reason; the others are still imported.
  */
 export async function importPaths(format: ImportFormat, paths: readonly string[], runsDir: string, now: Date = new Date()): Promise<ImportResult> {
-  const result: ImportResult = { imported: 0, turns: 0, runsDir: resolve(runsDir), skipped: [], runs: [] };
+  const result: ImportResult = { imported: 0, turns: 0, runsDir: resolve(runsDir), skipped: [], warnings: [], runs: [] };
   for (const file of await collect(paths, EXTENSIONS[format], result.skipped)) {
     try {
       // A byte-order mark would hide the first turn header (and break JSON.parse).
-      const text = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
-      if (text.includes('\0')) throw new SkipFile('not a text file');
+      const raw = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+      let text = raw;
+      const nuls = countNul(raw);
+      if (nuls > 0) {
+        // A few stray NUL bytes (a crashed writer, a terminal capture) are dropped; a file made of them is binary.
+        if (nuls > raw.length * MAX_NUL_SHARE) throw new SkipFile('not a text file');
+        text = raw.replaceAll('\0', '');
+        result.warnings.push({ path: file, warning: `removed ${nuls} stray NUL byte${nuls === 1 ? '' : 's'}` });
+      }
       const transcripts = parse(format, text, file);
       for (const t of transcripts) {
         if ('reason' in t) {

@@ -149,6 +149,7 @@ function write(events: readonly ArenaEvent[], bodies: readonly EventBody[], runD
     writer.close();
     unlockBatch();
   }
+  writer.throwIfFailed();
   return true;
 }
 

@@ -10,7 +10,7 @@ import { createBatch, runBatch } from '../batch/run-batch.js';
 import type { Executor } from '../batch/scheduler.js';
 import type { RunCellDeps } from '../batch/run-cell.js';
 import { defaultExtras } from './_extras.js';
-import type { BatchSummary } from '../batch/summary.js';
+import type { WrittenSummary } from '../batch/summary.js';
 import { defineCommand, EXIT, printJson, type CliIO } from './command.js';
 import { intFlag, logLevel, numberFlag, parse } from './_args.js';
 import { lockRunDir } from '../runlog/writer-lock.js';
@@ -105,7 +105,7 @@ async function executeLocked(manifest: Manifest, batchDir: string, values: Value
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
-  let summary: BatchSummary;
+  let summary: WrittenSummary;
   try {
     const { concurrency, budgetUsd, wallTimeSec } = numericFlags(values);
     summary = await runBatch(manifest, batchDir, {
@@ -133,8 +133,9 @@ async function executeLocked(manifest: Manifest, batchDir: string, values: Value
     io.stderr.write(`${line}\n`);
     printJson(io, { batchId: summary.batchId, batchDir, runs: { planned: r.planned, completed: r.completed, failed: r.failed, skipped: r.skipped, interrupted: r.interrupted } });
   } else io.stdout.write(`${line}\nsummary: ${resolve(batchDir, 'summary.md')}\n`);
+  if (summary.summaryError) io.stderr.write(`arena batch: ${summary.summaryError}\n`);
   if (summary.stoppedBy === 'interrupted') return EXIT.interrupted;
-  return r.failed > 0 ? EXIT.failed : EXIT.ok;
+  return r.failed > 0 || summary.summaryError ? EXIT.failed : EXIT.ok;
 }
 
 export default defineCommand({
@@ -164,8 +165,9 @@ export default defineCommand({
       const result = await collectBatch({ batchId: positionals[1]!, from, runsDir, ...(values.queue ? { queue: values.queue } : {}) });
       const r = result.summary.runs;
       io.stderr.write(`collected ${result.copied} run log(s) into ${result.batchDir}; ${r.completed} completed, ${r.failed} failed, ${result.summary.unknown.length} missing\n`);
+      if (result.summary.summaryError) io.stderr.write(`arena batch: ${result.summary.summaryError}\n`);
       if (values.json) printJson(io, { batchId: result.summary.batchId, batchDir: result.batchDir, runs: r, missing: result.summary.unknown });
-      return result.summary.unknown.length > 0 || r.failed > 0 ? EXIT.failed : EXIT.ok;
+      return result.summary.unknown.length > 0 || r.failed > 0 || result.summary.summaryError ? EXIT.failed : EXIT.ok;
     }
     if (positionals.length !== 1) throw new InputError(`expected one plan file, got ${positionals.length}\n${usage}`);
     const loaded = await loadPlan(resolve(io.cwd, positionals[0]!));

@@ -61,6 +61,37 @@ describe('a run whose log cannot be written', () => {
     expect(whole.events.at(-1)).toMatchObject({ type: 'run.finished', status: 'completed', turns: 40 });
   });
 
+  it('ends the log with a failed run.finished when room comes back, and a resume continues after it', async () => {
+    const runsDir = tempDir();
+    const scenario = scriptScenario({ limits: { maxTurns: 30 } }, { chunkDelayMs: 1, chunkWords: 1 });
+    // Another process frees space as soon as the disk is full: only the closing line gets the room.
+    const disk = smallDisk(2500, { roomAfterFailure: 1 << 20 });
+    const result = await runScenario({ scenario, scenarioDir: runsDir, runsDir, logWrite: disk.write });
+    expect(result).toMatchObject({ status: 'failed', stopReason: 'log_unwritable' });
+
+    const file = join(result.runDir, 'events.jsonl');
+    const cut = await readRunLog(file);
+    expect(cut.problems).toEqual([]);
+    const last = cut.events.at(-1)!;
+    expect(last).toMatchObject({ type: 'run.finished', status: 'failed', stopReason: 'log_unwritable', turns: result.turns, error: { name: 'RunLogError' } });
+    expect(last.seq).toBe(cut.events.at(-2)!.seq + 1);
+
+    const state = runState(cut.events, file);
+    expect(state.finished?.stopReason).toBe('log_unwritable');
+    const resumed = await runScenario({
+      scenario,
+      scenarioDir: runsDir,
+      runsDir,
+      runDir: result.runDir,
+      resume: { state, validBytes: cut.validBytes, truncatedTail: cut.truncatedTail, history: cut.events, totalBytes: cut.totalBytes },
+    });
+    expect(resumed).toMatchObject({ status: 'completed', turns: 30 });
+    const whole = await readRunLog(file);
+    expect(whole.problems).toEqual([]);
+    expect(whole.events.map((e) => e.seq)).toEqual(whole.events.map((_, i) => i + 1));
+    expect(whole.events.filter((e) => e.type === 'turn.completed').map((e) => e.turn)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+
   it('fails when the last writes, run.finished among them, do not fit (a run faster than its disk)', async () => {
     const runsDir = tempDir();
     // Turns without delay: the whole run is over before the log file is open, then written in one go.

@@ -132,7 +132,7 @@ async function executeLocked(manifest: Manifest, batchDir: string, values: Value
   if (values.json) {
     io.stderr.write(`${line}\n`);
     printJson(io, { batchId: summary.batchId, batchDir, runs: { planned: r.planned, completed: r.completed, failed: r.failed, skipped: r.skipped, interrupted: r.interrupted } });
-  } else io.stdout.write(`${line}\nsummary: ${resolve(batchDir, 'summary.md')}\n`);
+  } else io.stdout.write(`${line}\n${summary.summaryError ? '' : `summary: ${resolve(batchDir, 'summary.md')}\n`}`);
   if (summary.summaryError) io.stderr.write(`arena batch: ${summary.summaryError}\n`);
   if (summary.stoppedBy === 'interrupted') return EXIT.interrupted;
   return r.failed > 0 || summary.summaryError ? EXIT.failed : EXIT.ok;

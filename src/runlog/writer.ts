@@ -1,13 +1,14 @@
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdir as mkdirCb, mkdirSync, open as openCb, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, mkdir as mkdirCb, mkdirSync, open as openCb, openSync, writeSync } from 'node:fs';
 import { mkdir, open as openFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArenaEvent } from './events.js';
 import { EVENTS_FILE } from './reader.js';
 import { lockRunDir, lockRunDirAsync } from './writer-lock.js';
 import { RunLogError } from '../errors.js';
+import { enqueueOpen } from './_open-queue.js';
+import { cutBack, endLastLine, failureMessage, wholeLines, writeAll, type WriteBytes } from './_whole-lines.js';
 
-/** How the writer writes bytes: `fs.writeSync` unless a test passes one that fails like a full disk. */
-export type WriteBytes = (fd: number, buffer: Buffer, offset: number, length: number) => number;
+export type { WriteBytes };
 
 /** Options every way of opening a writer takes. */
 export interface WriterOptions {
@@ -241,48 +242,23 @@ export class RunLogWriter {
     }
   }
 
-  /**
-   * Write all of `data` (a write may take only part of it when the disk fills up), returning the bytes
-   * written. On failure the file is cut back to its last whole line and the failure recorded.
-   */
+  /** Write `data` whole, or record the failure with the file cut back to its last whole line. */
   private writeWhole(data: Buffer): number {
     const start = this.size;
-    let done = 0;
-    try {
-      while (done < data.length) {
-        const n = this.writeBytes(this.fd!, data, done, data.length - done);
-        if (n <= 0) throw Object.assign(new Error(`write took ${n} of ${data.length - done} bytes`), { code: 'EIO' });
-        done += n;
-        this.size += n;
-      }
-      return done;
-    } catch (err) {
-      this.fail(err, start, data.subarray(0, done));
-      return done;
-    }
+    const { written, error } = writeAll(this.writeBytes, this.fd!, data);
+    this.size += written;
+    if (error) this.fail(error, start, data.subarray(0, written));
+    return written;
   }
 
-  private fail(err: unknown, start: number, written: Buffer): void {
+  private fail(error: Error, start: number, written: Buffer): void {
     // Keep the whole lines that made it; cut a partial one, so the log reads as if the process died there.
-    const lastNewline = written.lastIndexOf(0x0a);
-    const whole = written.subarray(0, lastNewline + 1);
-    for (const line of whole.toString('utf8').split('\n')) {
-      if (line === '') continue;
-      const e = JSON.parse(line) as { seq: number; type: string; turn?: number };
-      this.diskSeq = e.seq;
-      if (e.type === 'turn.completed' && e.turn !== undefined) this.diskTurns = e.turn;
-    }
-    this.size = start + whole.length;
-    try {
-      ftruncateSync(this.fd!, this.size);
-    } catch {
-      // Cannot cut it (the file is gone or not a file): the reader still drops a cut last line.
-    }
-    const error = err instanceof Error ? err : new Error(String(err));
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOSPC' ? 'the disk is full (ENOSPC)' : code ? `${code}: ${error.message}` : error.message;
-    const where = this.diskSeq === 0 ? 'nothing of the run is in it' : `it ends at turn ${this.diskTurns} (seq ${this.diskSeq})`;
-    this.failed = { error, lastSeq: this.diskSeq, turns: this.diskTurns, message: `cannot write the run log: ${why}; ${where}` };
+    const whole = wholeLines(written);
+    if (whole.lastSeq !== undefined) this.diskSeq = whole.lastSeq;
+    if (whole.lastTurn !== undefined) this.diskTurns = whole.lastTurn;
+    this.size = start + whole.bytes;
+    cutBack(this.fd!, this.size);
+    this.failed = { error, lastSeq: this.diskSeq, turns: this.diskTurns, message: failureMessage(error, this.diskSeq, this.diskTurns) };
     this.buffer = '';
     for (const listener of this.failureListeners) listener(this.failed);
   }
@@ -305,25 +281,10 @@ export class RunLogWriter {
       error: { name: 'RunLogError', message: failure.message },
     };
     const data = Buffer.from(JSON.stringify(closing) + '\n');
-    const start = this.size;
-    let done = 0;
-    try {
-      while (done < data.length) {
-        const n = this.writeBytes(this.fd, data, done, data.length - done);
-        if (n <= 0) break;
-        done += n;
-      }
-    } catch {
-      // No room even for this line: the log stops at its last whole turn.
-    }
-    if (done === data.length) this.size += done;
-    else {
-      try {
-        ftruncateSync(this.fd, start);
-      } catch {
-        // As in fail().
-      }
-    }
+    const { written } = writeAll(this.writeBytes, this.fd, data);
+    // No room even for this line: the log stops at its last whole turn.
+    if (written === data.length) this.size += written;
+    else cutBack(this.fd, this.size);
   }
 
   /** Flush, optionally fsync (survives a power cut, not only a killed process), and close. */
@@ -344,7 +305,7 @@ export class RunLogWriter {
       try {
         fsyncSync(this.fd);
       } catch (err) {
-        if (!this.failed) this.fail(err, this.size, Buffer.alloc(0));
+        if (!this.failed) this.fail(err instanceof Error ? err : new Error(String(err)), this.size, Buffer.alloc(0));
       }
     }
     const unlock = this.unlock;
@@ -365,48 +326,4 @@ export class RunLogWriter {
     await this.closing;
     if (this.openError !== undefined) throw this.openError;
   }
-}
-
-/**
- * Background opens (openInBackground) go two at a time. Each costs the kernel about 0.1 ms (a folder, a
- * file). When hundreds of runs started at once, they all woke thread-pool threads together, which took the
- * cores from the main thread while it started the runs. One at a time was as good for that, but slowed
- * batches of short runs, which wait for their file before they can end (a round trip per step while the
- * main thread is busy): 15,000 instant turns/s against 21,000 with two.
- */
-const openQueue: ((next: () => void) => void)[] = [];
-let opensInFlight = 0;
-const OPENS_AT_ONCE = 2;
-
-function enqueueOpen(job: (next: () => void) => void): void {
-  openQueue.push(job);
-  pump();
-}
-function pump(): void {
-  while (opensInFlight < OPENS_AT_ONCE && openQueue.length > 0) {
-    const job = openQueue.shift()!;
-    opensInFlight++;
-    let called = false;
-    job(() => {
-      if (called) return;
-      called = true;
-      opensInFlight--;
-      pump();
-    });
-  }
-}
-
-/**
- * A last line that lacks only its newline (cut just there, or saved by an editor) is a whole event the
- * reader keeps; end it, or the next append would run into it and spoil both lines. Returns the file's size.
- */
-function endLastLine(fd: number, write: WriteBytes): number {
-  const size = fstatSync(fd).size;
-  if (size === 0) return 0;
-  const last = Buffer.alloc(1);
-  readSync(fd, last, 0, 1, size - 1);
-  if (last[0] === 0x0a) return size;
-  // Throws when even one byte does not fit: the log cannot be continued, and opening it fails with why.
-  if (write(fd, Buffer.from('\n'), 0, 1) !== 1) throw Object.assign(new Error('could not end the last line'), { code: 'EIO' });
-  return size + 1;
 }

@@ -344,7 +344,7 @@ function endingOf(ending: Ending | undefined, writer: RunLogWriter): Ending {
 function logWriteError(err: unknown, runDir: string): RunLogError {
   if (err instanceof RunLogError) return err;
   const code = (err as NodeJS.ErrnoException).code ?? String(err);
-  return new RunLogError(join(runDir, 'events.jsonl'), 0, `cannot write the run log (${code})`, { cause: err });
+  return new RunLogError(join(runDir, 'events.jsonl'), 0, `cannot write the run log (${code === 'ENOSPC' ? 'ENOSPC: the disk is full' : code})`, { cause: err });
 }
 
 /** Run a scenario to its end. */

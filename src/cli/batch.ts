@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { InputError } from '../errors.js';
+import { ArenaError, InputError } from '../errors.js';
 import { openBatchLog } from '../batch/_batch-log.js';
 import { loadPlan } from '../batch/load-plan.js';
 import { localExecutor } from '../batch/local-executor.js';
@@ -74,9 +74,20 @@ function numericFlags(values: Values) {
   };
 }
 
+/** A batch folder that cannot be written (a full disk, no permission) is one line and exit 1, not a crash. */
+function unwritable<T>(write: () => T, where: string): T {
+  try {
+    return write();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (err instanceof ArenaError || typeof code !== 'string') throw err;
+    throw new ArenaError(`cannot write the batch under ${where} (${code === 'ENOSPC' ? 'ENOSPC: the disk is full' : code})`, { cause: err });
+  }
+}
+
 async function execute(manifest: Manifest, batchDir: string, values: Values, io: CliIO): Promise<number> {
   // One process drives a batch at a time: a `batch resume` while the batch still runs would race it run by run.
-  const unlock = lockRunDir(batchDir, join(batchDir, 'batch.json'), 'batch');
+  const unlock = unwritable(() => lockRunDir(batchDir, join(batchDir, 'batch.json'), 'batch'), batchDir);
   try {
     return await executeLocked(manifest, batchDir, values, io);
   } finally {
@@ -172,7 +183,7 @@ export default defineCommand({
     if (positionals.length !== 1) throw new InputError(`expected one plan file, got ${positionals.length}\n${usage}`);
     const loaded = await loadPlan(resolve(io.cwd, positionals[0]!));
     const { QUEUE_NAME } = await import('../batch/queue/connection.js');
-    const { manifest, batchDir } = createBatch(loaded, runsDir, values.queue ? { queue: QUEUE_NAME } : {});
+    const { manifest, batchDir } = unwritable(() => createBatch(loaded, runsDir, values.queue ? { queue: QUEUE_NAME } : {}), runsDir);
     io.stderr.write(`batch ${manifest.batchId}: ${manifest.runs.length} runs planned → ${batchDir}\n`);
     return execute(manifest, batchDir, values, io);
   },

@@ -89,6 +89,28 @@ describe.skipIf(cannotMount !== undefined)('a full disk (a real 40 KiB tmpfs as 
     expect(whole.events.at(-1)).toMatchObject({ type: 'run.finished', status: 'completed', turns: TURNS });
   });
 
+  it('on a disk already full, run and batch say so in one line instead of crashing', async () => {
+    const dir = tempDir();
+    const disk = mountTmpfs(16);
+    const scenario = writeScenario(dir, { maxTurns: 4, chunkDelayMs: 0, name: 'chat' });
+    writeFileSync(join(dir, 'plan.yaml'), `name: full\nscenarios: [chat.yaml]\nrepetitions: 2\n`);
+    // Fill it up: writeFileSync writes what fits and then fails.
+    try {
+      writeFileSync(join(disk.dir, 'filler'), Buffer.alloc(64 * 1024));
+    } catch (err) {
+      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    }
+
+    const run = await runCli(['run', scenario, '--no-view', '--runs-dir', disk.dir, '--json', '--quiet'], { cwd: dir });
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).not.toMatch(/"status":"completed"/);
+    expect(run.stderr).toMatch(/^arena run: .*events\.jsonl: cannot write the run log \(ENOSPC: the disk is full\)\n$/);
+
+    const batch = await runCli(['batch', 'plan.yaml', '--runs-dir', disk.dir, '--json', '--quiet'], { cwd: dir });
+    expect(batch.code).toBe(1);
+    expect(batch.stderr).toBe(`arena batch: cannot write the batch under ${disk.dir} (ENOSPC: the disk is full)\n`);
+  });
+
   it('a batch reports the runs it could not write as failed, does not crash, and batch resume completes them', async () => {
     const dir = tempDir();
     const disk = mountTmpfs(120);

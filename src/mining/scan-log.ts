@@ -46,15 +46,11 @@ function peekSeq(line: string): number | undefined {
  * Walk the lines of one events.jsonl: every readable event goes to `onEvent` with its raw line; every
  * problem is described in the words every reader uses (see LogChecker): unreadable lines, a cut-off last line,
  * seq out of order, and repeated lines or turns, which are left out so that each turn counts once. `skip(type)`
- * says which complete lines may be passed over unparsed (their seq is still checked); a cut-off last line is
- * always reported, never skipped.
+ * says which complete lines may be passed over unparsed (their seq is still checked, their content not:
+ * a garbled line of a skipped type goes unreported here); a cut-off last line is always reported, never skipped.
  */
 export function scanEvents(text: string, file: string, skip: (type: string) => boolean, onEvent: (e: ArenaEvent, line: string) => void, problems: string[]): void {
   const checker = new LogChecker();
-  let reported = 0;
-  const report = () => {
-    for (; reported < checker.problems.length; reported++) problems.push(describeLogProblem(file, checker.problems[reported]!));
-  };
   let offset = 0;
   let lineNo = 0;
   let cut = false;
@@ -92,7 +88,7 @@ export function scanEvents(text: string, file: string, skip: (type: string) => b
     const e = parsed.data;
     if (checker.accept(lineNo, e.seq, e.type, e.type === 'turn.completed' ? e.turn : undefined, line)) onEvent(e, line);
   }
-  report();
+  for (const p of checker.problems) problems.push(describeLogProblem(file, p));
   if (cut) problems.push(cutTailWarning(file));
 }
 

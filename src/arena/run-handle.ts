@@ -8,6 +8,8 @@ export interface RunResult {
   status: RunStatus;
   stopReason: string;
   turns: number;
+  /** Why a failed run failed (the error's message), absent otherwise. */
+  error?: string;
 }
 
 export type LiveStatus = 'starting' | 'running' | 'paused' | RunStatus;

@@ -6,13 +6,13 @@ import type { Agent, Participant } from '../agents/agent.js';
 import { createAgent, type AgentDeps } from '../agents/create-agent.js';
 import { realSleep, type Sleep } from '../agents/scripted/_stream-text.js';
 import type { ArenaEvent, RunStatus } from '../runlog/events.js';
-import { RunLogWriter } from '../runlog/writer.js';
+import { RunLogWriter, type WriteBytes } from '../runlog/writer.js';
 import type { RunState } from '../runlog/resume.js';
 import { silentLogger } from '../logger.js';
 import { RunLogError, describeError } from '../errors.js';
 import { EventBus } from './event-bus.js';
 import { generateTurn, type AgentSlot } from './generate-turn.js';
-import { conversationMachine, type MachineEvent, type TurnInput } from './machine.js';
+import { conversationMachine, type Ending, type MachineEvent, type TurnInput } from './machine.js';
 import type { RunCommand, RunControl, RunObserver } from './observer.js';
 import type { LiveStatus, RunHandle, RunResult } from './run-handle.js';
 import type { Scenario } from './scenario.js';
@@ -57,6 +57,8 @@ export interface StartRunOptions {
   lockRunDir?: boolean;
   /** Extra fields for run.started (e.g. a batch's matrix cell). */
   meta?: Record<string, unknown>;
+  /** Writes the run log's bytes instead of `fs.writeSync` (tests: a disk that fills up). */
+  logWrite?: WriteBytes;
 }
 
 /** `20261122T101728Z-demo-3fa1`: sorts by time, readable, unique without coordination. */
@@ -131,18 +133,22 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   // the background while its first turn starts (its events wait in memory until then, a few milliseconds):
   // with hundreds of runs starting at once, waiting for the disk was most of their start-up.
   let writer: RunLogWriter;
+  const writeBytes = options.logWrite ? { writeBytes: options.logWrite } : {};
   if (resume) {
     try {
       writer = await RunLogWriter.openAsync(runDir, {
         validBytes: resume.validBytes,
         ...(resume.totalBytes !== undefined ? { expectedBytes: resume.totalBytes } : {}),
         lock: options.lockRunDir !== false,
+        lastSeq: resume.state.lastSeq,
+        turns: resume.state.turn,
+        ...writeBytes,
       });
     } catch (err) {
       throw logWriteError(err, runDir);
     }
   } else {
-    writer = RunLogWriter.openInBackground(runDir, { lock: options.lockRunDir !== false });
+    writer = RunLogWriter.openInBackground(runDir, { lock: options.lockRunDir !== false, ...writeBytes });
   }
   const bus = new EventBus(runId, writer, { now, persistDeltas: options.persistDeltas ?? false,
     lastSeq: resume?.state.lastSeq ?? 0,
@@ -232,6 +238,13 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     logFailed = true;
     if (started) stopUnwritable();
   });
+  // A write that fails mid-run (a full disk) ends the run as failed: a run nobody can read back did not complete.
+  writer.onFailure((failure) => {
+    logger.error({ err: describeError(failure.error), lastSeq: failure.lastSeq, turns: failure.turns }, 'cannot write the run log; stopping the run');
+    if (!finished && actor.getSnapshot().status === 'active') {
+      actor.send({ type: 'STOP', by: 'arena', reason: 'log_unwritable', status: 'failed' });
+    }
+  });
 
   const observers = options.observers ?? [];
   actor.on('log', (e) => bus.publish(e.body));
@@ -273,12 +286,12 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
           for (const o of observers) await o.flush?.();
           finished = true;
           const ctx = actor.getSnapshot().context;
-          const ending = ctx.ending ?? { status: 'completed' as RunStatus, stopReason: 'max_turns' };
+          let ending = endingOf(ctx.ending, writer);
           bus.publish({
             type: 'run.finished',
             status: ending.status,
             stopReason: ending.stopReason,
-            turns: ctx.turn,
+            turns: writer.failure?.turns ?? ctx.turn,
             totals: { ...ctx.totals, failedAttempts, wallTimeMs: Date.now() - startedAt },
             ...(ending.error ? { error: ending.error } : {}),
           });
@@ -287,8 +300,11 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
           await writer.closed().catch((err: unknown) => {
             throw logWriteError(err, runDir);
           });
-          logger.info({ status: ending.status, stopReason: ending.stopReason, turns: ctx.turn }, 'run finished');
-          resolveDone({ runId, runDir, status: ending.status, stopReason: ending.stopReason, turns: ctx.turn });
+          // The last writes (run.finished among them) may be the ones that failed.
+          ending = endingOf(ending, writer);
+          const turns = writer.failure?.turns ?? ctx.turn;
+          logger.info({ status: ending.status, stopReason: ending.stopReason, turns }, 'run finished');
+          resolveDone({ runId, runDir, status: ending.status, stopReason: ending.stopReason, turns, ...(ending.error ? { error: ending.error.message } : {}) });
         })().catch(rejectDone);
       },
       error: (err) => rejectDone(err),
@@ -317,11 +333,18 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   };
 }
 
+/** How the run ended; a run whose log could not be written failed, whatever else it was about to do. */
+function endingOf(ending: Ending | undefined, writer: RunLogWriter): Ending {
+  const failure = writer.failure;
+  if (failure) return { status: 'failed', stopReason: 'log_unwritable', error: { name: 'RunLogError', message: `${writer.file}: ${failure.message}` } };
+  return ending ?? { status: 'completed', stopReason: 'max_turns' };
+}
+
 /** Why a run log could not be written, as the error the CLI reports (exit 2 with the file named). */
 function logWriteError(err: unknown, runDir: string): RunLogError {
   if (err instanceof RunLogError) return err;
   const code = (err as NodeJS.ErrnoException).code ?? String(err);
-  return new RunLogError(join(runDir, 'events.jsonl'), 0, `cannot write the run log (${code})`, { cause: err });
+  return new RunLogError(join(runDir, 'events.jsonl'), 0, `cannot write the run log (${code === 'ENOSPC' ? 'ENOSPC: the disk is full' : code})`, { cause: err });
 }
 
 /** Run a scenario to its end. */

@@ -12,13 +12,15 @@ import { createLogger } from '../logger.js';
 export function openBatchLog(batchDir: string, level = 'info', redact?: (text: string) => string): { logger: Logger; close(): Promise<void> } {
   mkdirSync(batchDir, { recursive: true });
   const file = createWriteStream(join(batchDir, 'batch.log'), { flags: 'a' });
+  // A full disk must not crash the batch through an unhandled 'error' event: the operational log is lost, the runs go on.
+  file.on('error', () => {});
   const stream = redact
     ? new Writable({
         write(chunk: Buffer | string, _encoding, done) {
-          file.write(redact(chunk.toString()), done);
+          file.write(redact(chunk.toString()), () => done());
         },
         final(done) {
-          file.end(done);
+          file.end(() => done());
         },
       })
     : file;

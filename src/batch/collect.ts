@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import { ManifestSchema, MANIFEST_FILE, readManifest, writeManifest, type Manifest } from './manifest.js';
 import type { RunOutcome } from './outcome.js';
 import { inspectRun } from './run-cell.js';
-import { buildSummary, writeSummary, type BatchSummary } from './summary.js';
+import { buildSummary, writeSummary, type WrittenSummary } from './summary.js';
 
 /** The manifest from the local batch folder, else from Redis (where `arena batch --queue` leaves a copy). */
 async function findManifest(batchDir: string, batchId: string, queue: string | undefined): Promise<Manifest> {
@@ -28,7 +28,7 @@ async function findManifest(batchDir: string, batchId: string, queue: string | u
  * Gather the run folders of a batch from workers' runs dirs into `<runsDir>/<batchId>/`. Of several copies
  * of a run the one that got furthest wins (a finished one over an interrupted one). Writes the summary.
  */
-export async function collectBatch(options: { batchId: string; from: string[]; runsDir: string; queue?: string }): Promise<{ copied: number; batchDir: string; summary: BatchSummary }> {
+export async function collectBatch(options: { batchId: string; from: string[]; runsDir: string; queue?: string }): Promise<{ copied: number; batchDir: string; summary: WrittenSummary }> {
   const batchDir = resolve(options.runsDir, options.batchId);
   mkdirSync(batchDir, { recursive: true });
   const manifest = await findManifest(batchDir, options.batchId, options.queue);
@@ -60,7 +60,7 @@ export async function collectBatch(options: { batchId: string; from: string[]; r
       }
     }
   }
-  const summary = buildSummary(manifest, batchDir, outcomes, [], undefined);
-  writeSummary(batchDir, summary);
-  return { copied, batchDir, summary };
+  const built = buildSummary(manifest, batchDir, outcomes, [], undefined);
+  const summaryError = writeSummary(batchDir, built);
+  return { copied, batchDir, summary: summaryError ? { ...built, summaryError } : built };
 }

@@ -5,7 +5,7 @@ import { manifestPlan, markChecked, writeManifest, type Manifest } from './manif
 import type { RunOutcome } from './outcome.js';
 import { inspectRun } from './run-cell.js';
 import { schedule, type Executor, type ProgressSnapshot } from './scheduler.js';
-import { buildSummary, writeSummary, type BatchSummary } from './summary.js';
+import { buildSummary, writeSummary, type WrittenSummary } from './summary.js';
 
 /** Write the manifest of a new batch under `runsDir` (before any run starts) and return it. */
 export function createBatch(
@@ -55,9 +55,9 @@ export interface RunBatchOptions {
 
 /**
  * Run (or continue) a batch: runs whose folder shows an ending are kept, the others start or resume.
- * Writes summary.json and summary.md into the batch folder at the end.
+ * Writes summary.json and summary.md into the batch folder at the end (`summaryError` says when it could not).
  */
-export async function runBatch(manifest: Manifest, batchDir: string, options: RunBatchOptions): Promise<BatchSummary> {
+export async function runBatch(manifest: Manifest, batchDir: string, options: RunBatchOptions): Promise<WrittenSummary> {
   const plan = manifestPlan(manifest);
   const finished: RunOutcome[] = [];
   const pending: Manifest['runs'] = [];
@@ -85,6 +85,6 @@ export async function runBatch(manifest: Manifest, batchDir: string, options: Ru
   const built = buildSummary(manifest, batchDir, [...finished, ...result.outcomes], result.skipped, result.stoppedBy);
   const redact = options.redact;
   const summary = redact ? { ...built, results: built.results.map((r) => (r.error === undefined ? r : { ...r, error: redact(r.error) })) } : built;
-  writeSummary(batchDir, summary);
-  return summary;
+  const summaryError = writeSummary(batchDir, summary);
+  return summaryError ? { ...summary, summaryError } : summary;
 }

@@ -20,7 +20,7 @@ export type CellState =
 
 /**
  * Read a run folder. A log without run.started (killed before its first write) counts as new; a log whose
- * last run.finished says interrupted, or that has none, is resumable; any other ending is final.
+ * last run.finished says interrupted or log_unwritable, or that has none, is resumable; any other ending is final.
  */
 export async function inspectRun(runDir: string): Promise<CellState> {
   const file = join(runDir, EVENTS_FILE);
@@ -29,7 +29,8 @@ export async function inspectRun(runDir: string): Promise<CellState> {
   if (!log.events.some((e) => e.type === 'run.started')) return { kind: 'new', logExists: true };
   const state = runState(log.events, file);
   const f = state.finished;
-  if (f && f.status !== 'interrupted') {
+  // A run whose log could not be written (a full disk) failed for want of room, not of its own: continue it.
+  if (f && f.status !== 'interrupted' && f.stopReason !== 'log_unwritable') {
     return {
       kind: 'finished',
       outcome: { runId: state.started.runId, runDir, status: f.status, stopReason: f.stopReason, turns: state.turn, costUsd: state.totals.costUsd, resumed: false },

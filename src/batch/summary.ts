@@ -1,8 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Manifest } from './manifest.js';
 import type { RunOutcome, SkippedRun } from './outcome.js';
-import { writeJsonAtomic } from './manifest.js';
 
 /** The counts of the `--json` line and of summary.json. */
 export interface RunCounts {
@@ -33,6 +32,9 @@ export interface BatchSummary {
   /** Planned runs that neither ran nor were skipped here (no result known: a queue batch still running). */
   unknown: string[];
 }
+
+/** What `runBatch` and `collectBatch` return: the summary, and why its files could not be written, if so. */
+export type WrittenSummary = BatchSummary & { summaryError?: string };
 
 export function countRuns(planned: number, outcomes: readonly RunOutcome[], skipped: readonly SkippedRun[]): RunCounts {
   let completed = 0;
@@ -123,7 +125,25 @@ export function summaryMarkdown(s: BatchSummary): string {
   return lines.join('\n') + '\n';
 }
 
-export function writeSummary(batchDir: string, summary: BatchSummary): void {
-  writeJsonAtomic(join(batchDir, 'summary.json'), summary);
-  writeFileSync(join(batchDir, 'summary.md'), summaryMarkdown(summary));
+/**
+ * Write summary.json and summary.md. Returns why they could not be written (a full disk), else undefined:
+ * the batch still reports its runs, and no half-written file or temporary file is left behind.
+ */
+export function writeSummary(batchDir: string, summary: BatchSummary): string | undefined {
+  const files: [string, string][] = [
+    [join(batchDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n'],
+    [join(batchDir, 'summary.md'), summaryMarkdown(summary)],
+  ];
+  for (const [file, text] of files) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, text);
+      renameSync(tmp, file);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      const code = (err as NodeJS.ErrnoException).code;
+      return `${file}: could not be written (${code === 'ENOSPC' ? 'the disk is full, ENOSPC' : (code ?? String(err))})`;
+    }
+  }
+  return undefined;
 }

@@ -100,12 +100,13 @@ export async function executeRun(
   // Operational log next to the events; created once the run folder is known.
   const logLines: string[] = [];
   let logStream: NodeJS.WritableStream | undefined;
+  let logOpened = false;
   const logger = createLogger({
     level: logLevel(values['log-level'], '--log-level') ?? logLevel(io.env.ARENA_LOG_LEVEL, 'ARENA_LOG_LEVEL') ?? 'info',
     destination: {
       write(line: string) {
         if (logStream) logStream.write(line);
-        else logLines.push(line);
+        else if (!logOpened) logLines.push(line);
         return true;
       },
     } as NodeJS.WritableStream,
@@ -128,9 +129,20 @@ export async function executeRun(
     observers,
     persistDeltas: values['persist-deltas'] ?? false,
   });
-  mkdirSync(handle.runDir, { recursive: true });
-  logStream = createWriteStream(resolve(handle.runDir, 'arena.log'), { flags: 'a' });
-  for (const line of logLines.splice(0)) logStream.write(line);
+  // The operational log is a help, not the record: when it cannot be written (a full disk), the run goes on
+  // without it, and the run log's own writes decide how the run ends.
+  try {
+    mkdirSync(handle.runDir, { recursive: true });
+    const stream = createWriteStream(resolve(handle.runDir, 'arena.log'), { flags: 'a' });
+    stream.on('error', () => {
+      logStream = undefined;
+    });
+    logStream = stream;
+  } catch {
+    logStream = undefined;
+  }
+  logOpened = true;
+  for (const line of logLines.splice(0)) logStream?.write(line);
 
   const wantView = values['no-view'] ? false : (values.view ?? viewByDefault);
   let viewer: { close(): Promise<void> } | undefined;
@@ -167,8 +179,10 @@ export async function executeRun(
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
     await viewer?.close();
-    await new Promise<void>((r) => (logStream ? logStream.end(r) : r()));
+    const open = logStream;
+    await new Promise<void>((r) => (open ? open.end(r) : r()));
   }
+  if (result.status === 'failed') io.stderr.write(`arena: run ${result.runId} failed (${result.stopReason})${result.error ? `: ${result.error}` : ''}\n`);
   if (values.json) printJson(io, result);
   else if (values.quiet) io.stdout.write(`${result.runId} ${result.status} (${result.stopReason}) ${result.turns} turns → ${result.runDir}\n`);
   else io.stdout.write(`run log: ${resolve(result.runDir, 'events.jsonl')}\n`);

@@ -8,6 +8,7 @@ import { detectorChooser } from '../analysis/run-detectors.js';
 import { InputError } from '../errors.js';
 import type { ArenaEvent, EventBody } from '../runlog/events.js';
 import { describeProblems, findRunLogs, readRunLog } from '../runlog/reader.js';
+import { noStartProblem } from '../runlog/log-check.js';
 import { RunLogWriter } from '../runlog/writer.js';
 import { lockBatchOfRun } from '../runlog/writer-lock.js';
 import { EXIT, defineCommand, printJson, type CliIO } from './command.js';
@@ -73,7 +74,12 @@ export default defineCommand({
         for (const line of describeProblems(log)) io.stderr.write(`warning: ${line}\n`);
         const runDir = dirname(file);
         const started = log.events.find((e) => e.type === 'run.started');
-        const runId = started?.runId ?? log.events[0]?.runId ?? runDir;
+        // An empty or garbage file is no run: saying "no attractor" about it would be a finding it does not support.
+        if (!started) {
+          io.stderr.write(`warning: ${noStartProblem(file)}\n`);
+          continue;
+        }
+        const runId = started.runId;
         const detectors = await chooseDetectors(log.events);
         const kind = requested === 'auto' ? autoKind(log.events) : { kind: EMBEDDER_KINDS.find((k) => k === requested) ?? 'none' };
         const key = `${kind.kind}:${kind.model ?? values['embedding-model'] ?? ''}`;
@@ -100,6 +106,9 @@ export default defineCommand({
       await Promise.all([...embedders.values()].map((e) => e?.close()));
     }
 
+    if (reports.length === 0) {
+      throw new InputError(files.length === 1 ? `${files[0]}: not a run log (no run.started event): nothing to analyse` : `none of the ${files.length} events.jsonl files is a run log (no run.started event): nothing to analyse`);
+    }
     if (values.json) printJson(io, { runs: reports });
     else io.stdout.write(render(reports));
     return refused > 0 ? EXIT.usage : EXIT.ok;
@@ -149,6 +158,7 @@ function write(events: readonly ArenaEvent[], bodies: readonly EventBody[], runD
     writer.close();
     unlockBatch();
   }
+  writer.throwIfFailed();
   return true;
 }
 

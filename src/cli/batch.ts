@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { InputError } from '../errors.js';
+import { ArenaError, InputError } from '../errors.js';
 import { openBatchLog } from '../batch/_batch-log.js';
 import { batchRedactor, EndpointUrls, storedUrl } from '../batch/_credentials.js';
 import { DEFAULT_MAX_RUNS, loadPlan } from '../batch/load-plan.js';
@@ -12,7 +12,7 @@ import { createBatch, runBatch } from '../batch/run-batch.js';
 import type { Executor } from '../batch/scheduler.js';
 import type { RunCellDeps } from '../batch/run-cell.js';
 import { defaultExtras } from './_extras.js';
-import type { BatchSummary } from '../batch/summary.js';
+import type { WrittenSummary } from '../batch/summary.js';
 import { defineCommand, EXIT, printJson, type CliIO } from './command.js';
 import { intFlag, logLevel, numberFlag, parse } from './_args.js';
 import { lockRunDir } from '../runlog/writer-lock.js';
@@ -82,9 +82,20 @@ function numericFlags(values: Values) {
   };
 }
 
+/** A batch folder that cannot be written (a full disk, no permission) is one line and exit 1, not a crash. */
+function unwritable<T>(write: () => T, where: string): T {
+  try {
+    return write();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (err instanceof ArenaError || typeof code !== 'string') throw err;
+    throw new ArenaError(`cannot write the batch under ${where} (${code === 'ENOSPC' ? 'ENOSPC: the disk is full' : code})`, { cause: err });
+  }
+}
+
 async function execute(manifest: Manifest, batchDir: string, values: Values, io: CliIO): Promise<number> {
   // One process drives a batch at a time: a `batch resume` while the batch still runs would race it run by run.
-  const unlock = lockRunDir(batchDir, join(batchDir, 'batch.json'), 'batch');
+  const unlock = unwritable(() => lockRunDir(batchDir, join(batchDir, 'batch.json'), 'batch'), batchDir);
   try {
     return await executeLocked(manifest, batchDir, values, io);
   } finally {
@@ -129,7 +140,7 @@ async function executeLocked(manifest: Manifest, batchDir: string, values: Value
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
-  let summary: BatchSummary;
+  let summary: WrittenSummary;
   try {
     const { concurrency, budgetUsd, wallTimeSec } = numericFlags(values);
     summary = await runBatch(manifest, batchDir, {
@@ -157,9 +168,10 @@ async function executeLocked(manifest: Manifest, batchDir: string, values: Value
   if (values.json) {
     io.stderr.write(`${line}\n`);
     printJson(io, { batchId: summary.batchId, batchDir, runs: { planned: r.planned, completed: r.completed, failed: r.failed, skipped: r.skipped, interrupted: r.interrupted } });
-  } else io.stdout.write(`${line}\nsummary: ${resolve(batchDir, 'summary.md')}\n`);
+  } else io.stdout.write(`${line}\n${summary.summaryError ? '' : `summary: ${resolve(batchDir, 'summary.md')}\n`}`);
+  if (summary.summaryError) io.stderr.write(`arena batch: ${summary.summaryError}\n`);
   if (summary.stoppedBy === 'interrupted') return EXIT.interrupted;
-  return r.failed > 0 ? EXIT.failed : EXIT.ok;
+  return r.failed > 0 || summary.summaryError ? EXIT.failed : EXIT.ok;
 }
 
 export default defineCommand({
@@ -190,15 +202,16 @@ export default defineCommand({
       const result = await collectBatch({ batchId: positionals[1]!, from, runsDir, ...(values.queue ? { queue: values.queue } : {}) });
       const r = result.summary.runs;
       io.stderr.write(`collected ${result.copied} run log(s) into ${result.batchDir}; ${r.completed} completed, ${r.failed} failed, ${result.summary.unknown.length} missing\n`);
+      if (result.summary.summaryError) io.stderr.write(`arena batch: ${result.summary.summaryError}\n`);
       if (values.json) printJson(io, { batchId: result.summary.batchId, batchDir: result.batchDir, runs: r, missing: result.summary.unknown });
-      return result.summary.unknown.length > 0 || r.failed > 0 ? EXIT.failed : EXIT.ok;
+      return result.summary.unknown.length > 0 || r.failed > 0 || result.summary.summaryError ? EXIT.failed : EXIT.ok;
     }
     if (positionals.length !== 1) throw new InputError(`expected one plan file, got ${positionals.length}\n${usage}`);
     const loaded = await loadPlan(resolve(io.cwd, positionals[0]!), numbers.maxRuns !== undefined ? { maxRuns: numbers.maxRuns } : {});
     for (const w of loaded.warnings) io.stderr.write(`arena batch: warning: ${w}\n`);
     const { QUEUE_NAME } = await import('../batch/queue/connection.js');
     if (values.queue) refuseQueuedCredentials(loaded.bases.map((b) => b.scenario as unknown as Record<string, unknown>));
-    const { manifest, batchDir } = createBatch(loaded, runsDir, values.queue ? { queue: QUEUE_NAME } : {});
+    const { manifest, batchDir } = unwritable(() => createBatch(loaded, runsDir, values.queue ? { queue: QUEUE_NAME } : {}), runsDir);
     io.stderr.write(`batch ${manifest.batchId}: ${manifest.runs.length} runs planned → ${batchDir}\n`);
     return execute(manifest, batchDir, values, io);
   },

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { ArenaEventSchema, type ArenaEvent } from '../runlog/events.js';
 import { formatPath } from '../format-path.js';
+import { LogChecker, cutTailWarning, describeLogProblem, noStartProblem } from '../runlog/log-check.js';
 import { addEvent, emptySummary, type RunSummary, type SummaryOptions } from './run-summary.js';
 
 const TYPE_KEY = '"type":"';
+const SEQ_KEY = '"seq":';
 
 /** The event types no summary or query uses: the bulk of a log, skipped before JSON.parse. */
 export const BULK_TYPES: ReadonlySet<string> = new Set(['turn.delta', 'embedding']);
@@ -25,14 +27,33 @@ function peekType(line: string): string | undefined {
   return end === -1 ? undefined : line.slice(start, end);
 }
 
+/** The seq of a line the arena wrote (`{"v":1,"seq":12,…`), read without parsing it; undefined if not there. */
+function peekSeq(line: string): number | undefined {
+  const at = line.indexOf(SEQ_KEY);
+  if (at === -1 || at > 20) return undefined;
+  let n = 0;
+  let i = at + SEQ_KEY.length;
+  const first = i;
+  for (; i < line.length; i++) {
+    const c = line.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    n = n * 10 + c;
+  }
+  return i > first && (line[i] === ',' || line[i] === '}') ? n : undefined;
+}
+
 /**
- * Walk the lines of one events.jsonl: every readable event goes to `onEvent` with its raw line, every
- * unreadable line becomes a "file:line: skipped: …" problem. `skip(type)` says which complete lines may
- * be passed over unread; a cut-off last line is always reported, never skipped.
+ * Walk the lines of one events.jsonl: every readable event goes to `onEvent` with its raw line; every
+ * problem is described in the words every reader uses (see LogChecker): unreadable lines, a cut-off last line,
+ * seq out of order, and repeated lines or turns, which are left out so that each turn counts once. `skip(type)`
+ * says which complete lines may be passed over unparsed (their seq is still checked, their content not:
+ * a garbled line of a skipped type goes unreported here); a cut-off last line is always reported, never skipped.
  */
 export function scanEvents(text: string, file: string, skip: (type: string) => boolean, onEvent: (e: ArenaEvent, line: string) => void, problems: string[]): void {
+  const checker = new LogChecker();
   let offset = 0;
   let lineNo = 0;
+  let cut = false;
   while (offset < text.length) {
     lineNo++;
     let nl = text.indexOf('\n', offset);
@@ -42,27 +63,36 @@ export function scanEvents(text: string, file: string, skip: (type: string) => b
     offset = nl + 1;
     if (line.length === 0) continue;
     const peeked = peekType(line);
-    if (complete && peeked !== undefined && skip(peeked)) continue;
+    if (complete && peeked !== undefined && skip(peeked)) {
+      const seq = peekSeq(line);
+      if (seq !== undefined) {
+        checker.accept(lineNo, seq, peeked, undefined, line);
+        continue;
+      }
+    }
     let json: unknown;
     try {
       json = JSON.parse(line);
     } catch {
       if (line.trim() === '') continue;
-      problems.push(complete ? `${file}:${lineNo}: skipped: not valid JSON` : `${file}: the last line was cut off mid-write (a crash?) and was left out`);
+      if (complete) checker.unreadable(lineNo, 'not valid JSON');
+      else cut = true;
       continue;
     }
     const parsed = ArenaEventSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      problems.push(`${file}:${lineNo}: skipped: ${formatPath(issue.path) || 'event'}: ${issue.message}`);
+      checker.unreadable(lineNo, `${formatPath(issue.path) || 'event'}: ${issue.message}`);
       continue;
     }
-    onEvent(parsed.data, line);
+    const e = parsed.data;
+    if (checker.accept(lineNo, e.seq, e.type, e.type === 'turn.completed' ? e.turn : undefined, line)) onEvent(e, line);
   }
+  for (const p of checker.problems) problems.push(describeLogProblem(file, p));
+  if (cut) problems.push(cutTailWarning(file));
 }
 
-/** The problem reported for a log that holds no run.started event; such a file is not counted as a run. */
-export const noStartProblem = (file: string) => `${file}: skipped: no run.started event`;
+export { noStartProblem };
 
 /**
  * Summarise the text of one events.jsonl in a single pass. Like the run-log reader it tolerates a cut-off

@@ -3,45 +3,46 @@ import { join, resolve } from 'node:path';
 import { ArenaEventSchema, type ArenaEvent } from './events.js';
 import { InputError, RunLogError } from '../errors.js';
 import { formatPath } from '../format-path.js';
+import { LogChecker, cutTailWarning, describeLogProblem, type LogProblem } from './log-check.js';
 
 export const EVENTS_FILE = 'events.jsonl';
 
-/** A line that could not be read as an event; it is reported, never silently dropped. */
-export interface LogProblem {
-  line: number;
-  problem: string;
-}
+export type { LogProblem } from './log-check.js';
 
 export interface RunLogContents {
   file: string;
+  /** The events in file order; a line repeating an earlier one, or completing a turn again, is left out. */
   events: ArenaEvent[];
   /** The last line was cut off mid-write (a crash); it is left out and reported here. */
   truncatedTail: boolean;
-  /** Lines other than a truncated tail that are not valid events. */
+  /** Lines other than a truncated tail that are not valid events, repeats, and seq out of order. */
   problems: LogProblem[];
   /** Length in bytes of the readable prefix: where an append after a crash must start. */
   validBytes: number;
-  /** Size of the file when it was read; a writer resuming it checks nothing was appended since. */
+  /** Size of the file in bytes when it was read; a writer resuming it checks nothing was appended since. */
   totalBytes: number;
 }
 
-/** Parse the text of an events.jsonl file, tolerating a truncated last line. */
-export function parseRunLog(text: string, file: string): RunLogContents {
+/**
+ * Parse the bytes (or text) of an events.jsonl file, tolerating a truncated last line. Offsets are counted
+ * in bytes of the file, so a last line cut inside a multi-byte character is cut off exactly where it starts.
+ */
+export function parseRunLog(content: string | Buffer, file: string): RunLogContents {
+  const bytes = typeof content === 'string' ? Buffer.from(content) : content;
   const events: ArenaEvent[] = [];
-  const problems: LogProblem[] = [];
+  const checker = new LogChecker();
   let truncatedTail = false;
   let validBytes = 0;
   let offset = 0;
   let lineNo = 0;
-  let lastSeq = -1;
-  while (offset < text.length) {
+  while (offset < bytes.length) {
     lineNo++;
-    const nl = text.indexOf('\n', offset);
+    const nl = bytes.indexOf(0x0a, offset);
     const complete = nl !== -1;
-    const line = text.slice(offset, complete ? nl : text.length);
-    const next = complete ? nl + 1 : text.length;
-    const lineBytes = Buffer.byteLength(text.slice(offset, next));
-    offset = next;
+    const end = complete ? nl : bytes.length;
+    const line = bytes.toString('utf8', offset, end);
+    const lineBytes = (complete ? nl + 1 : bytes.length) - offset;
+    offset += lineBytes;
     if (line.trim() === '') {
       validBytes += lineBytes;
       continue;
@@ -54,46 +55,32 @@ export function parseRunLog(text: string, file: string): RunLogContents {
         truncatedTail = true;
         break;
       }
-      problems.push({ line: lineNo, problem: 'not valid JSON' });
+      checker.unreadable(lineNo, 'not valid JSON');
       validBytes += lineBytes;
       continue;
     }
+    validBytes += lineBytes;
     const parsed = ArenaEventSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      problems.push({ line: lineNo, problem: `${formatPath(issue.path) || 'event'}: ${issue.message}` });
-      validBytes += lineBytes;
+      checker.unreadable(lineNo, `${formatPath(issue.path) || 'event'}: ${issue.message}`);
       continue;
     }
     const event = parsed.data;
-    // Deltas share the seq of the event before them; everything else must strictly increase.
-    if (event.type === 'turn.delta' ? event.seq < lastSeq : event.seq <= lastSeq) {
-      problems.push({ line: lineNo, problem: `seq ${event.seq} does not increase (previous ${lastSeq})` });
-    } else {
-      // Persisted events are numbered 1, 2, 3 …: a jump means lines were lost or removed.
-      const expected = Math.max(lastSeq, 0) + 1;
-      // A jump right after a line already reported is that line's doing; say it once.
-      if (event.seq > expected && problems.at(-1)?.line !== lineNo - 1) {
-        const missing = event.seq - expected;
-        problems.push({ line: lineNo, problem: `seq jumps from ${expected - 1} to ${event.seq}: ${missing} event${missing > 1 ? 's' : ''} missing before this line` });
-      }
-      lastSeq = event.seq;
-    }
-    events.push(event);
-    validBytes += lineBytes;
+    if (checker.accept(lineNo, event.seq, event.type, event.type === 'turn.completed' ? event.turn : undefined, line)) events.push(event);
   }
-  return { file, events, truncatedTail, problems, validBytes, totalBytes: Buffer.byteLength(text) };
+  return { file, events, truncatedTail, problems: checker.problems, validBytes, totalBytes: bytes.length };
 }
 
 export async function readRunLog(file: string): Promise<RunLogContents> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new RunLogError(file, 0, code === 'ENOENT' ? 'no such run log' : `cannot read (${code ?? String(err)})`, { cause: err });
   }
-  return parseRunLog(text, file);
+  return parseRunLog(bytes, file);
 }
 
 /** The events.jsonl of a run given as a run folder or the file itself. */
@@ -128,9 +115,9 @@ export async function findRunLogs(paths: readonly string[]): Promise<string[]> {
   return [...found].sort();
 }
 
-/** One line per problem, for commands to print on stderr. */
+/** One line per problem, for commands to print on stderr (the wording every reader shares). */
 export function describeProblems(log: RunLogContents): string[] {
-  const out = log.problems.map((p) => `${log.file}:${p.line}: skipped: ${p.problem}`);
-  if (log.truncatedTail) out.push(`${log.file}: the last line was cut off mid-write (a crash?) and was left out`);
+  const out = log.problems.map((p) => describeLogProblem(log.file, p));
+  if (log.truncatedTail) out.push(cutTailWarning(log.file));
   return out;
 }

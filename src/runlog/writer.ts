@@ -1,19 +1,60 @@
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, mkdir as mkdirCb, mkdirSync, open as openCb, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, mkdir as mkdirCb, mkdirSync, open as openCb, openSync, writeSync } from 'node:fs';
 import { mkdir, open as openFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArenaEvent } from './events.js';
 import { EVENTS_FILE } from './reader.js';
 import { lockRunDir, lockRunDirAsync } from './writer-lock.js';
 import { RunLogError } from '../errors.js';
+import { enqueueOpen } from './_open-queue.js';
+import { cutBack, endLastLine, failureMessage, wholeLines, writeAll, type WriteBytes } from './_whole-lines.js';
+
+export type { WriteBytes };
+
+/** Options every way of opening a writer takes. */
+export interface WriterOptions {
+  /** Replaces `fs.writeSync` (tests: a disk that fills up after N bytes). */
+  writeBytes?: WriteBytes;
+  /** Seq of the last event already in the log and its last completed turn (a resumed run's). */
+  lastSeq?: number;
+  turns?: number;
+}
+
+/**
+ * A write of the log failed (a full disk, an I/O error). The writer then writes nothing more but a closing
+ * run.finished: the file ends at its last whole line, and `lastSeq` and `turns` say what it holds.
+ */
+export interface WriteFailure {
+  error: Error;
+  /** Seq of the last event on disk (0: none). */
+  lastSeq: number;
+  /** The last completed turn on disk. */
+  turns: number;
+  /** One line for people: what failed and where the log now ends. */
+  message: string;
+}
 
 /**
  * Append-only JSONL writer. Lines are buffered within a turn and written whole at each turn boundary
  * (a single write per flush), so a crash leaves at most one cut-off last line, which the reader tolerates.
+ * Every write is checked: a short or failed write is cut back to the last whole line, reported through
+ * `failure` and `onFailure`, and nothing after it is written except a closing run.finished that says why.
  */
 export class RunLogWriter {
   private fd: number | undefined;
   private buffer = '';
   readonly file: string;
+  private readonly writeBytes: WriteBytes;
+  /** Bytes of the file on disk, all of them whole lines (known once open). */
+  private size = 0;
+  /** Seq and turn of the last line on disk, and of the last line buffered. */
+  private diskSeq: number;
+  private diskTurns: number;
+  private bufferedSeq: number;
+  private bufferedTurns: number;
+  private failed: WriteFailure | undefined;
+  private readonly failureListeners: ((failure: WriteFailure) => void)[] = [];
+  /** The run.finished appended last: rewritten as the closing line when a write failed. */
+  private finishedEvent: ArenaEvent | undefined;
   /** Held when opened asynchronously, so the descriptor is not closed under us by the handle's collector. */
   private handle: FileHandle | undefined;
   private closedFlag = false;
@@ -25,14 +66,16 @@ export class RunLogWriter {
   private openError: unknown;
   private closeOptions: { sync?: boolean } = {};
 
-  private constructor(file: string, fd: number | undefined) {
+  private constructor(file: string, options: WriterOptions) {
     this.file = file;
-    this.fd = fd;
+    this.writeBytes = options.writeBytes ?? writeSync;
+    this.diskSeq = this.bufferedSeq = options.lastSeq ?? 0;
+    this.diskTurns = this.bufferedTurns = options.turns ?? 0;
   }
 
   /** Open `<runDir>/events.jsonl` for appending. `validBytes` cuts a crashed tail off before appending. */
-  static open(runDir: string, options: { validBytes?: number } = {}): RunLogWriter {
-    const writer = new RunLogWriter(join(runDir, EVENTS_FILE), undefined);
+  static open(runDir: string, options: { validBytes?: number } & WriterOptions = {}): RunLogWriter {
+    const writer = new RunLogWriter(join(runDir, EVENTS_FILE), options);
     writer.openSyncNow(runDir, options);
     return writer;
   }
@@ -41,12 +84,13 @@ export class RunLogWriter {
   private openSyncNow(runDir: string, options: { validBytes?: number; lock?: boolean }): void {
     mkdirSync(runDir, { recursive: true });
     const unlock = options.lock === false ? () => {} : lockRunDir(runDir, this.file);
-    let fd: number;
+    let fd: number | undefined;
     try {
       fd = openSync(this.file, 'a+');
       if (options.validBytes !== undefined) ftruncateSync(fd, options.validBytes);
-      endLastLine(fd);
+      this.size = endLastLine(fd, this.writeBytes);
     } catch (err) {
+      if (fd !== undefined) closeSync(fd);
       unlock();
       throw err;
     }
@@ -61,8 +105,8 @@ export class RunLogWriter {
    * each there when many runs started at once). Appends are held until the file is open and then written
    * in order. `ready()` says whether it opened.
    */
-  static openInBackground(runDir: string, options: { lock?: boolean } = {}): RunLogWriter {
-    const writer = new RunLogWriter(join(runDir, EVENTS_FILE), undefined);
+  static openInBackground(runDir: string, options: { lock?: boolean } & WriterOptions = {}): RunLogWriter {
+    const writer = new RunLogWriter(join(runDir, EVENTS_FILE), options);
     writer.opening = new Promise<void>((resolve) => {
       const done = (err: unknown, fd?: number) => {
         writer.opening = undefined;
@@ -71,14 +115,10 @@ export class RunLogWriter {
           return resolve();
         }
         writer.fd = fd;
-        try {
-          // Closed while opening: write what the run produced, then close for real.
-          if (writer.closedFlag) writer.closeNow(writer.closeOptions);
-          else writer.flush();
-        } catch (writeErr) {
-          // A disk full or gone: say so through ready()/closed() rather than throw where nobody listens.
-          writer.openError = writeErr;
-        }
+        // Closed while opening: write what the run produced, then close for real. A write that fails
+        // here is reported through `failure` like any other.
+        if (writer.closedFlag) writer.closeNow(writer.closeOptions);
+        else writer.flush();
         resolve();
       };
       // Plain callbacks rather than fs/promises: no FileHandle to create and close per run.
@@ -107,7 +147,7 @@ export class RunLogWriter {
               return finish(openErr);
             }
             try {
-              endLastLine(fd);
+              writer.size = endLastLine(fd, writer.writeBytes);
             } catch (err) {
               closeSync(fd);
               unlock();
@@ -126,8 +166,8 @@ export class RunLogWriter {
    * Like `open`, but the folder and file are created off the main thread, so starting hundreds of runs
    * at once does not stall the runs already going. Appends stay synchronous: whole lines, in order.
    */
-  static async openAsync(runDir: string, options: { validBytes?: number; expectedBytes?: number; lock?: boolean } = {}): Promise<RunLogWriter> {
-    const writer = new RunLogWriter(join(runDir, EVENTS_FILE), undefined);
+  static async openAsync(runDir: string, options: { validBytes?: number; expectedBytes?: number; lock?: boolean } & WriterOptions = {}): Promise<RunLogWriter> {
+    const writer = new RunLogWriter(join(runDir, EVENTS_FILE), options);
     await writer.openFile(runDir, options);
     return writer;
   }
@@ -152,7 +192,7 @@ export class RunLogWriter {
         }
       }
       if (options.validBytes !== undefined) await handle.truncate(options.validBytes);
-      if ((await handle.stat()).size > 0) endLastLine(handle.fd);
+      this.size = endLastLine(handle.fd, this.writeBytes);
     } catch (err) {
       await handle?.close();
       await unlock();
@@ -165,16 +205,86 @@ export class RunLogWriter {
 
   append(event: ArenaEvent, flush = false): void {
     if (this.closedFlag) throw new Error(`run log ${this.file} is closed`);
+    if (event.type === 'run.finished') this.finishedEvent = event;
+    // After a failed write nothing more goes in: lines after a gap would make the log lie about its turns.
+    if (this.failed) return;
     this.buffer += JSON.stringify(event) + '\n';
+    this.bufferedSeq = event.seq;
+    if (event.type === 'turn.completed') this.bufferedTurns = event.turn;
     if (flush || this.buffer.length > 1 << 16) this.flush();
   }
 
+  /** Set once a write failed; nothing but a closing run.finished is written after it. */
+  get failure(): WriteFailure | undefined {
+    return this.failed;
+  }
+
+  /** Called once, when a write fails (never throws into the caller of `append` or `flush`). */
+  onFailure(listener: (failure: WriteFailure) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  /** For writers used synchronously (import, analyze --write): throws the failure, if a write failed. */
+  throwIfFailed(): void {
+    if (this.failed) throw new RunLogError(this.file, 0, this.failed.message, { cause: this.failed.error });
+  }
+
+  /** Write the buffered lines. A failed write does not throw: see `failure`. */
   flush(): void {
     // Until a background open is done, lines wait in the buffer.
-    if (this.fd === undefined || this.buffer === '') return;
-    const data = this.buffer;
+    if (this.fd === undefined || this.buffer === '' || this.failed) return;
+    const data = Buffer.from(this.buffer);
     this.buffer = '';
-    writeSync(this.fd, data);
+    const written = this.writeWhole(data);
+    if (written === data.length) {
+      this.diskSeq = this.bufferedSeq;
+      this.diskTurns = this.bufferedTurns;
+    }
+  }
+
+  /** Write `data` whole, or record the failure with the file cut back to its last whole line. */
+  private writeWhole(data: Buffer): number {
+    const start = this.size;
+    const { written, error } = writeAll(this.writeBytes, this.fd!, data);
+    this.size += written;
+    if (error) this.fail(error, start, data.subarray(0, written));
+    return written;
+  }
+
+  private fail(error: Error, start: number, written: Buffer): void {
+    // Keep the whole lines that made it; cut a partial one, so the log reads as if the process died there.
+    const whole = wholeLines(written);
+    if (whole.lastSeq !== undefined) this.diskSeq = whole.lastSeq;
+    if (whole.lastTurn !== undefined) this.diskTurns = whole.lastTurn;
+    this.size = start + whole.bytes;
+    cutBack(this.fd!, this.size);
+    this.failed = { error, lastSeq: this.diskSeq, turns: this.diskTurns, message: failureMessage(error, this.diskSeq, this.diskTurns) };
+    this.buffer = '';
+    for (const listener of this.failureListeners) listener(this.failed);
+  }
+
+  /**
+   * After a failed write, the run's run.finished as the log's last line, if it fits: numbered after the last
+   * line on disk, counting the turns on disk, status failed with the reason. Not written to an empty log
+   * (a lone run.finished is no run).
+   */
+  private writeClosingLine(): void {
+    const failure = this.failed;
+    const finished = this.finishedEvent;
+    if (!failure || !finished || finished.type !== 'run.finished' || failure.lastSeq === 0 || this.fd === undefined) return;
+    const closing: ArenaEvent = {
+      ...finished,
+      seq: failure.lastSeq + 1,
+      status: 'failed',
+      stopReason: 'log_unwritable',
+      turns: failure.turns,
+      error: { name: 'RunLogError', message: failure.message },
+    };
+    const data = Buffer.from(JSON.stringify(closing) + '\n');
+    const { written } = writeAll(this.writeBytes, this.fd, data);
+    // No room even for this line: the log stops at its last whole turn.
+    if (written === data.length) this.size += written;
+    else cutBack(this.fd, this.size);
   }
 
   /** Flush, optionally fsync (survives a power cut, not only a killed process), and close. */
@@ -190,7 +300,14 @@ export class RunLogWriter {
   private closeNow(options: { sync?: boolean }): void {
     if (this.fd === undefined) return;
     this.flush();
-    if (options.sync) fsyncSync(this.fd);
+    this.writeClosingLine();
+    if (options.sync) {
+      try {
+        fsyncSync(this.fd);
+      } catch (err) {
+        if (!this.failed) this.fail(err instanceof Error ? err : new Error(String(err)), this.size, Buffer.alloc(0));
+      }
+    }
     const unlock = this.unlock;
     if (this.handle) this.closing = this.handle.close().then(() => unlock?.());
     else {
@@ -209,45 +326,4 @@ export class RunLogWriter {
     await this.closing;
     if (this.openError !== undefined) throw this.openError;
   }
-}
-
-/**
- * Background opens (openInBackground) go two at a time. Each costs the kernel about 0.1 ms (a folder, a
- * file). When hundreds of runs started at once, they all woke thread-pool threads together, which took the
- * cores from the main thread while it started the runs. One at a time was as good for that, but slowed
- * batches of short runs, which wait for their file before they can end (a round trip per step while the
- * main thread is busy): 15,000 instant turns/s against 21,000 with two.
- */
-const openQueue: ((next: () => void) => void)[] = [];
-let opensInFlight = 0;
-const OPENS_AT_ONCE = 2;
-
-function enqueueOpen(job: (next: () => void) => void): void {
-  openQueue.push(job);
-  pump();
-}
-function pump(): void {
-  while (opensInFlight < OPENS_AT_ONCE && openQueue.length > 0) {
-    const job = openQueue.shift()!;
-    opensInFlight++;
-    let called = false;
-    job(() => {
-      if (called) return;
-      called = true;
-      opensInFlight--;
-      pump();
-    });
-  }
-}
-
-/**
- * A last line that lacks only its newline (cut just there, or saved by an editor) is a whole event the
- * reader keeps; end it, or the next append would run into it and spoil both lines.
- */
-function endLastLine(fd: number): void {
-  const size = fstatSync(fd).size;
-  if (size === 0) return;
-  const last = Buffer.alloc(1);
-  readSync(fd, last, 0, 1, size - 1);
-  if (last[0] !== 0x0a) writeSync(fd, '\n');
 }

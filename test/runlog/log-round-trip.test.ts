@@ -95,8 +95,9 @@ describe('run log writer and reader', () => {
     const repeat = { ...c!, seq: b!.seq };
     const text = [a, b, delta, repeat].map((e) => JSON.stringify(e)).join('\n') + '\n';
     const log = parseRunLog(text, 'x.jsonl');
-    expect(log.problems).toEqual([{ line: 4, problem: `seq ${b!.seq} does not increase (previous ${b!.seq})` }]);
-    // Reported, never silently dropped.
+    // A different event under a used seq is reported and kept (it may be the only record of a turn).
+    expect(log.problems).toEqual([{ line: 4, problem: `seq ${b!.seq} was already used on line 2`, kept: true }]);
+    expect(describeProblems(log)).toEqual([`x.jsonl:4: seq ${b!.seq} was already used on line 2; the line is kept`]);
     expect(log.events).toHaveLength(4);
   });
 
@@ -152,7 +153,7 @@ describe('run log gaps and writers', () => {
   it('reports a removed line as a seq jump, naming how many events are missing', () => {
     const text = EVENTS.map((e) => JSON.stringify(e)).filter((_, i) => i !== 2).join('\n') + '\n';
     const log = parseRunLog(text, 'gap.jsonl');
-    expect(log.problems).toEqual([{ line: 3, problem: `seq jumps from 2 to 4: 1 event missing before this line` }]);
+    expect(log.problems).toEqual([{ line: 3, problem: `seq jumps from 2 to 4: 1 event missing before this line`, kept: true }]);
     expect(log.events).toHaveLength(EVENTS.length - 1);
   });
 

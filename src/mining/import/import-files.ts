@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseBackrooms } from './backrooms.js';
 import { parseShareGpt } from './sharegpt.js';
 import { parseSpeakerJsonl } from './speaker-jsonl.js';
+import { RunLogError } from '../../errors.js';
 import { SkipFile, type ImportedTranscript, type SkippedConversation } from './transcript.js';
 import { writeImportedRun } from './write-run.js';
 
@@ -109,7 +110,8 @@ export async function importPaths(format: ImportFormat, paths: readonly string[]
         }
       }
     } catch (err) {
-      const reason = err instanceof SkipFile ? err.message : `cannot read (${(err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err))})`;
+      // A log that could not be written (a full disk) names its file and the reason itself.
+      const reason = err instanceof SkipFile || err instanceof RunLogError ? err.message : `cannot read (${(err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err))})`;
       result.skipped.push({ path: file, reason });
     }
   }

@@ -77,5 +77,7 @@ export function writeImportedRun(runsDir: string, t: ImportedTranscript, now: Da
   } finally {
     writer.close();
   }
+  // A disk that filled up mid-import: say so rather than report a run the log does not hold.
+  writer.throwIfFailed();
   return { runId, runDir, turns: t.turns.length };
 }

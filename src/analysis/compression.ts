@@ -105,8 +105,9 @@ export class CompressionStream {
     const code = this.parse(start, Math.max(this.starts[0]!, this.bufferStart));
     this.window.push(code);
     if (this.window.length > this.turns) {
-      const old = this.window.shift()!;
-      for (const s of old.symbols) {
+      const { symbols } = this.window.shift()!;
+      for (let i = 0; i < symbols.length; i++) {
+        const s = symbols[i]!;
         if (s < LITLEN_SYMBOLS) this.litLen[s]!--;
         else this.dist[s - LITLEN_SYMBOLS]!--;
       }

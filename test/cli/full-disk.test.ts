@@ -93,7 +93,7 @@ describe.skipIf(cannotMount !== undefined)('a full disk (a real 40 KiB tmpfs as 
     const dir = tempDir();
     const disk = mountTmpfs(16);
     const scenario = writeScenario(dir, { maxTurns: 4, chunkDelayMs: 0, name: 'chat' });
-    writeFileSync(join(dir, 'plan.yaml'), `name: full\nscenarios: [chat.yaml]\nrepetitions: 2\n`);
+    writeFileSync(join(dir, 'plan.yaml'), `name: full\nscenarios: [chat.yaml]\nrepetitions: 1\n`);
     // Fill it up: writeFileSync writes what fits and then fails.
     try {
       writeFileSync(join(disk.dir, 'filler'), Buffer.alloc(64 * 1024));

@@ -152,7 +152,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   let failedAttempts = resume?.state.totals.failedAttempts ?? 0;
   bus.subscribe(
     (e) => {
-      if (e.type === 'turn.failed') failedAttempts++;
+      if (e.type === 'turn.failed' && !e.aborted) failedAttempts++;
     },
     { deltas: false },
   );
@@ -240,7 +240,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   for (const o of observers) await o.start?.(resume?.history ?? [], control);
   bus.subscribe(
     (e) => {
-      for (const o of observers) if (e.type !== 'turn.delta' || o.deltas) o.onEvent(e, control);
+      for (const o of observers) if ((e.type !== 'turn.delta' && e.type !== 'turn.waiting') || o.deltas) o.onEvent(e, control);
     },
     { deltas: observers.some((o) => o.deltas) },
   );

@@ -139,7 +139,7 @@ export async function executeRun(
   const observers: RunObserver[] = [];
   const names = new Map(scenario.agents.map((a) => [a.id, a.name ?? a.id]));
   if (!values.quiet) {
-    observers.push(transcriptPrinter(transcriptOut, { colour: io.isTTY && !values.json, names }));
+    observers.push(transcriptPrinter(transcriptOut, { colour: io.isTTY && !values.json, live: io.isTTY && !values.json, names }));
   }
   // Analysis observers load (the offline embedder takes a moment) while the viewer opens and waits.
   const extraObservers = extras.observers

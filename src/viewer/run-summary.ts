@@ -41,7 +41,7 @@ export function emptySummary(runId: string, dir: string, batch: string | null, l
  * turns, attractors, names) — seq and time alone do not count, so busy runs do not flood viewers.
  */
 export function foldSummary(s: SummaryState, event: ArenaEvent): boolean {
-  if (event.type === 'turn.delta') return false;
+  if (event.type === 'turn.delta' || event.type === 'turn.waiting') return false;
   if (event.seq > s.lastSeq) s.lastSeq = event.seq;
   s.updatedAt = event.ts;
   switch (event.type) {

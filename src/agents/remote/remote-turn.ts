@@ -60,7 +60,10 @@ export interface RemoteTurnConfig {
   /** `agent 'x' (anthropic claude-…)`, the start of every error message. */
   label: string;
   maxRetries: number;
+  /** Longest silence inside a response. */
   timeoutMs: number;
+  /** Longest wait for a response to begin (its headers); defaults to timeoutMs. */
+  firstByteTimeoutMs?: number;
   /** The SDK retries failed requests itself (Anthropic, OpenAI); otherwise the turn does. */
   sdkRetries: boolean;
   /** Talks HTTP through `fetch` (false for in-process models: each call counts as one attempt). */
@@ -126,7 +129,8 @@ export async function* remoteTurn(cfg: RemoteTurnConfig, body: (turn: TurnContro
         signal: callSignal,
         stoppedByUser: () => signal.aborted,
         idleTimeoutMs: cfg.timeoutMs,
-        ...(cfg.sdkRetries ? {} : { headersTimeoutMs: cfg.timeoutMs }),
+        // Our own timer, also under an SDK: it names the setting, and the SDK retries its error like a dropped connection.
+        headersTimeoutMs: cfg.firstByteTimeoutMs ?? cfg.timeoutMs,
         ndjson: cfg.ndjson ?? false,
         observer: {
           beforeAttempt: cfg.limiter

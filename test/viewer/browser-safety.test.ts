@@ -145,7 +145,7 @@ describe.skipIf(skipBrowserTests)('viewer in Chromium: safety, batches, other pr
     const headers = await page.$$eval('#grid thead th', (els) => els.map((e) => e.textContent));
     expect(headers).toEqual(['pairing', 'temperature 0.7', 'temperature 1']);
     const rows = await page.$$eval('#grid tbody tr', (trs) =>
-      trs.map((tr) => [tr.querySelector('th')!.textContent, ...[...tr.querySelectorAll('td')].map((td) => [...td.querySelectorAll('.cell')].map((c) => `${c.querySelector('.cell-rep')!.textContent} ${(c as HTMLElement).dataset['runId']!.slice(-2)}`).join(','))]),
+      trs.map((tr) => [tr.querySelector('th')!.textContent, ...Array.from(tr.querySelectorAll('td')).map((td) => Array.from(td.querySelectorAll('.cell')).map((c) => `${c.querySelector('.cell-rep')!.textContent} ${(c as HTMLElement).dataset['runId']!.slice(-2)}`).join(','))]),
     );
     // Repetitions in order within a cell, whatever the run ids say.
     expect(rows).toEqual([

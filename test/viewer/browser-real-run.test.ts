@@ -193,7 +193,7 @@ describe.skipIf(skipBrowserTests)('viewer in Chromium: a real scripted run', () 
       await card.locator('.waiting', { hasText: /no answer yet: [12] s on attempt 1/ }).waitFor();
       expect(await card.locator('.turn-meta').textContent()).toMatch(/^waiting for a response · \d+ s$/);
       await card.locator('.waiting', { hasText: /on attempt 2 \(\d+ s since the turn began\)/ }).waitFor({ timeout: 10_000 });
-      expect(await card.locator('.turn-notes').textContent()).toMatch(/attempt 1 failed: StalledStreamError: .*timed out: no response within 2500 ms \(firstByteTimeoutMs\) — retrying/);
+      expect(await card.locator('.turn-notes').textContent()).toMatch(/attempt 1 failed: StalledStreamError: .*: no response within 2500 ms \(firstByteTimeoutMs\) — retrying/);
       if (process.env['ARENA_SCREENSHOTS']) await page.screenshot({ path: join(process.env['ARENA_SCREENSHOTS'], 'waiting-turn.png') });
       const result = await handle.done;
       expect(result.status).toBe('failed');

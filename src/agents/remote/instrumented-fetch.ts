@@ -120,7 +120,7 @@ export function instrumentFetch(base: Fetch, opts: InstrumentOptions): Fetch {
       opts.headersTimeoutMs === undefined
         ? undefined
         : setTimeout(
-            () => own.abort(new StalledStreamError(`timed out: no response within ${opts.headersTimeoutMs} ms (firstByteTimeoutMs)`, { retryable: true })),
+            () => own.abort(new StalledStreamError(`no response within ${opts.headersTimeoutMs} ms (firstByteTimeoutMs)`, { retryable: true })),
             opts.headersTimeoutMs,
           );
     let res: Response;

@@ -78,7 +78,7 @@ function onMessage(msg) {
       if (msg.code === 'unknown_run' && state.selected && !state.runs.has(state.selected)) {
         modelOf(state.selected).waiting = true;
         drawHeader();
-        return say(`waiting for run ${state.selected} to start…`, 'info');
+        return say('', 'ok');
       }
       return say(msg.message, 'error');
     default:
@@ -174,7 +174,7 @@ const FINISHED = new Set(['completed', 'stopped', 'failed', 'interrupted']);
 
 /** Why the controls are off, when they are. */
 function controlHint(model, summary, status) {
-  if (!summary) return model.waiting ? 'waiting for the run to start' : '';
+  if (!summary) return model.waiting ? 'waiting for this run to start…' : '';
   if (model.finished || FINISHED.has(status)) return `this run is over (${model.finished ? model.status : status}): nothing left to steer`;
   if (!summary.live) return 'this run is written by another process: watch only';
   if (!state.token) return 'read-only link: controls need the ?token= address printed by the server';

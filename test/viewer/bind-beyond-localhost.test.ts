@@ -7,6 +7,7 @@ import { WebSocket } from 'ws';
 import { startViewer, type Viewer } from '../../src/viewer/server.js';
 import { FakeRun } from './_fake-run.js';
 import { wsUrl } from './_ws-client.js';
+import { launchChromium, openPage, skipBrowserTests } from './_browser.js';
 
 // A viewer bound to every interface (`--host 0.0.0.0`) is reachable by anyone on the network: reading the
 // transcripts must need the token there, and the Host and Origin checks must stay on.
@@ -119,6 +120,23 @@ describe('a viewer on localhost (the default)', () => {
       res.ws.terminate();
     } finally {
       await local.close();
+    }
+  });
+});
+
+describe.skipIf(skipBrowserTests)('a viewer bound beyond localhost, in Chromium', () => {
+  it('shows the run to the page opened with the printed address, and tells a page without the token why it sees nothing', async () => {
+    const browser = await launchChromium();
+    try {
+      const withToken = await openPage(browser, viewer.url);
+      await withToken.page.locator('li.turn', { hasText: 'a confidential sentence' }).waitFor();
+      expect(withToken.errors).toEqual([]);
+      const without = await openPage(browser, viewer.baseUrl);
+      await without.page.locator('#link', { hasText: 'this viewer may need the address with ?token=' }).waitFor();
+      expect(await without.page.locator('li.turn').count()).toBe(0);
+      expect(await without.page.locator('#run-list').textContent()).not.toContain('private-run');
+    } finally {
+      await browser.close();
     }
   });
 });

@@ -19,6 +19,7 @@ const state = {
   batch: params.get('batch'),
   filter: '',
   link: 'connecting',
+  everOpened: false,
 };
 
 const transcript = new TranscriptView($('transcript'), $('transcript-wrap'));
@@ -28,8 +29,13 @@ const conn = new Connection(wsUrl, {
   onMessage,
   onState(link) {
     state.link = link;
+    if (link === 'open') state.everOpened = true;
     const node = $('link');
-    node.textContent = { open: 'connected', connecting: 'connecting…', reconnecting: 'reconnecting…' }[link] ?? link;
+    // A viewer bound beyond localhost refuses pages without the token; the browser hides why, so say it.
+    const refused = link === 'reconnecting' && !state.everOpened && !state.token;
+    node.textContent = refused
+      ? 'not connected: this viewer may need the address with ?token= that it printed'
+      : ({ open: 'connected', connecting: 'connecting…', reconnecting: 'reconnecting…' }[link] ?? link);
     node.className = `link link-${link}`;
   },
   resumePoints: () => (state.selected ? [{ runId: state.selected, afterSeq: modelOf(state.selected).lastSeq }] : []),

@@ -112,7 +112,12 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     ...(options.limiters ? { limiters: options.limiters } : {}),
     ...(scenario.prices ? { prices: scenario.prices } : {}),
   };
-  const agents = options.agents ?? (await Promise.all(scenario.agents.map((spec) => createAgent(spec, deps))));
+  // The scenario's wait for a first byte applies to every model agent that does not set its own.
+  const withDefaults = (spec: Scenario['agents'][number]): Scenario['agents'][number] =>
+    scenario.firstByteTimeoutMs !== undefined && 'timeoutMs' in spec && spec.firstByteTimeoutMs === undefined
+      ? { ...spec, firstByteTimeoutMs: scenario.firstByteTimeoutMs }
+      : spec;
+  const agents = options.agents ?? (await Promise.all(scenario.agents.map((spec) => createAgent(withDefaults(spec), deps))));
   const slots = new Map<string, AgentSlot>();
   scenario.agents.forEach((spec, i) => {
     const agent = agents.find((a) => a.id === spec.id) ?? agents[i]!;

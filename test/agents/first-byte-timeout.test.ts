@@ -116,3 +116,21 @@ describe('a turn waiting on a silent provider', () => {
     ]);
   }, 20_000);
 });
+
+describe('a scenario-wide wait for the first byte', () => {
+  it('applies to every model agent without its own, and an agent’s own setting wins', async () => {
+    const server = await hangingProvider();
+    const dir = tempDir();
+    const agent = (id: string, extra: Record<string, unknown> = {}) => ({ id, name: id, persona: 'p', backend: 'openai', model: 'gpt-4o', baseURL: `${server.url}/v1`, maxRetries: 0, ...extra });
+    const failure = async (agents: Record<string, unknown>[]) => {
+      const scenario = ScenarioSchema.parse({ name: 'silent', seed: 1, firstByteTimeoutMs: 300, agents, limits: { maxTurns: 1 } });
+      const handle = await startRun({ scenario, scenarioDir: dir, runsDir: join(dir, 'runs'), env: { OPENAI_API_KEY: 'sk-test-1234567890' } });
+      const result = await handle.done;
+      const { events } = await readRunLog(join(result.runDir, 'events.jsonl'));
+      return events.flatMap((e) => (e.type === 'turn.failed' ? [e.error.message] : []));
+    };
+    expect(await failure([agent('a'), agent('b')])).toEqual([expect.stringMatching(/no response within 300 ms/u)]);
+    expect(await failure([agent('a', { firstByteTimeoutMs: 200 }), agent('b')])).toEqual([expect.stringMatching(/no response within 200 ms/u)]);
+  });
+});
+

@@ -109,10 +109,10 @@ describe.skipIf(skipBrowserTests)('viewer in Chromium: a real scripted run', () 
       const terminal = new PassThrough();
       let printed = '';
       terminal.on('data', (d: Buffer) => (printed += d.toString()));
-      // Slow enough that a click lands in the middle of a turn.
+      // Slow enough (a few seconds a turn) that a click lands in the middle of a turn even on a busy machine.
       const scenario = ScenarioSchema.parse({
         ...DEMO_SCENARIO,
-        agents: DEMO_SCENARIO.agents.map((a) => ({ ...a, generator: { ...a.generator, chunkDelayMs: 60 } })),
+        agents: DEMO_SCENARIO.agents.map((a) => ({ ...a, generator: { ...a.generator, chunkDelayMs: 150 } })),
         limits: { maxTurns: 30 },
       });
       const handle = await startRun({
@@ -183,7 +183,7 @@ describe.skipIf(skipBrowserTests)('viewer in Chromium: a real scripted run', () 
         seed: 1,
         agents: [
           { id: 'ada', name: 'Ada', persona: 'p', backend: 'scripted', opening: 'Hello?', generator: { kind: 'echo' } },
-          { id: 'bob', name: 'Bob', persona: 'p', backend: 'openai', model: 'gpt-4o', baseURL: `${provider.url}/v1`, maxRetries: 1, firstByteTimeoutMs: 2_500 },
+          { id: 'bob', name: 'Bob', persona: 'p', backend: 'openai', model: 'gpt-4o', baseURL: `${provider.url}/v1`, maxRetries: 1, firstByteTimeoutMs: 3_500 },
         ],
         limits: { maxTurns: 2 },
       });
@@ -193,7 +193,7 @@ describe.skipIf(skipBrowserTests)('viewer in Chromium: a real scripted run', () 
       await card.locator('.waiting', { hasText: /no answer yet: [12] s on attempt 1/ }).waitFor();
       expect(await card.locator('.turn-meta').textContent()).toMatch(/^waiting for a response · \d+ s$/);
       await card.locator('.waiting', { hasText: /on attempt 2 \(\d+ s since the turn began\)/ }).waitFor({ timeout: 10_000 });
-      expect(await card.locator('.turn-notes').textContent()).toMatch(/attempt 1 failed: StalledStreamError: .*: no response within 2500 ms \(firstByteTimeoutMs\) — retrying/);
+      expect(await card.locator('.turn-notes').textContent()).toMatch(/attempt 1 failed: StalledStreamError: .*: no response within 3500 ms \(firstByteTimeoutMs\) — retrying/);
       if (process.env['ARENA_SCREENSHOTS']) await page.screenshot({ path: join(process.env['ARENA_SCREENSHOTS'], 'waiting-turn.png') });
       const result = await handle.done;
       expect(result.status).toBe('failed');

@@ -79,6 +79,14 @@ describe.skipIf(skipBrowserTests)('arena demo on a terminal, watched in Chromium
         check();
       });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // Whatever happens to the test (a failure, a timeout), the demo must not outlive it: Ctrl-C twice through
+    // the terminal ends it at any stage, and killing `script` hangs the terminal up as a last resort.
+    ctx.onTestFinished(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.stdin.write('\x03\x03');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000).unref())]);
+      child.kill('SIGKILL');
+    });
     try {
       const [, url, runId] = await seen(VIEWER_LINE);
       await seen(/Open that address to watch it live/);
@@ -103,8 +111,6 @@ describe.skipIf(skipBrowserTests)('arena demo on a terminal, watched in Chromium
       expect(out).toContain('run log: ');
     } catch (err) {
       throw new Error(`${String(err)}\n--- the demo's terminal:\n${out}`);
-    } finally {
-      child.kill('SIGKILL');
     }
   }, 60_000);
 });

@@ -31,7 +31,8 @@ export function transcriptPrinter(
   // The line that says a turn is waiting: redrawn in place on a terminal, wiped before anything else prints.
   let statusShown = false;
   let lastBucket = '';
-  const secs = (ms: number) => `${Math.floor(ms / 1000)} s`;
+  // Rounded: heartbeats come about once a second and may run a few ms early by the wall clock.
+  const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
   return {
     deltas: true,
     onEvent(e: ArenaEvent) {

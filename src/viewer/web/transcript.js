@@ -196,7 +196,7 @@ export class TranscriptView {
 }
 
 function formatSeconds(ms) {
-  const s = Math.floor(ms / 1000);
+  const s = Math.round(ms / 1000);
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
 }
 

@@ -36,7 +36,13 @@ const remote = {
   /** Name of the environment variable holding the key (the key itself never goes in a scenario). */
   apiKeyEnv: z.string().optional(),
   maxRetries: z.number().int().nonnegative().default(2),
+  /** Silence allowed in the middle of a response (and the cap on the wait for its first byte). */
   timeoutMs: z.number().int().positive().default(120_000),
+  /**
+   * Wait for a response to begin (its headers) before the attempt counts as failed; see
+   * `firstByteTimeoutMs()` for the default.
+   */
+  firstByteTimeoutMs: z.number().int().positive().optional(),
   /** Context window in tokens; the history is trimmed (oldest first, after the opening) to fit. */
   contextWindow: z.number().int().positive().optional(),
   /**
@@ -149,4 +155,20 @@ export const BACKENDS: readonly Backend[] = AgentSpecSchema.options.map((o) => o
 /** Typing helper for agents written in TypeScript; returns its argument. */
 export function defineAgent<A extends z.input<typeof AgentSpecSchema>>(agent: A): A {
   return agent;
+}
+
+/**
+ * Default wait for a response to begin. Streaming APIs send their headers as soon as they take a request,
+ * before the first token, so a healthy hosted API answers within seconds even under load; a provider that
+ * has said nothing for 30 s is hung, and with the default two retries a dead endpoint costs a turn 1.5 minutes
+ * instead of 6. Ollama answers only once the model is loaded, which for a large model on a slow disk takes
+ * tens of seconds, so its backends wait 90 s.
+ */
+export const FIRST_BYTE_TIMEOUT_MS = { hosted: 30_000, ollama: 90_000 } as const;
+
+/** The wait for the first byte an agent gets: its own setting, else the default, never more than timeoutMs. */
+export function firstByteTimeoutMs(spec: { backend: string; timeoutMs: number; firstByteTimeoutMs?: number | undefined }): number {
+  if (spec.firstByteTimeoutMs !== undefined) return spec.firstByteTimeoutMs;
+  const fallback = spec.backend.startsWith('ollama') ? FIRST_BYTE_TIMEOUT_MS.ollama : FIRST_BYTE_TIMEOUT_MS.hosted;
+  return Math.min(spec.timeoutMs, fallback);
 }

@@ -87,7 +87,13 @@ export class EventBus {
     this.dispatch(event);
   }
 
-  /** Listen to every event in seq order; `deltas: false` leaves out the live turn.delta events. */
+  /** A turn still waiting for its first token: to live listeners only, never to the log. */
+  waiting(body: { turn: number; agentId: string; attempt: number; elapsedMs: number; attemptElapsedMs: number }): void {
+    if (this.closed || this.deltaListeners.size === 0) return;
+    this.dispatch({ v: SCHEMA_VERSION, seq: this.seq, ts: this.options.now().toISOString(), runId: this.runId, type: 'turn.waiting', ...body });
+  }
+
+  /** Listen to every event in seq order; `deltas: false` leaves out the live turn.delta and turn.waiting events. */
   subscribe(listener: EventListener, options: { deltas?: boolean } = {}): () => void {
     this.listeners.add(listener);
     if (options.deltas !== false) this.deltaListeners.add(listener);
@@ -122,7 +128,7 @@ export class EventBus {
     try {
       while (this.queue.length > 0) {
         const next = this.queue.shift()!;
-        for (const listener of next.type === 'turn.delta' ? this.deltaListeners : this.listeners) {
+        for (const listener of next.type === 'turn.delta' || next.type === 'turn.waiting' ? this.deltaListeners : this.listeners) {
           try {
             listener(next);
           } catch (err) {

@@ -26,6 +26,9 @@ export interface GenerateDeps {
   logger: Logger;
 }
 
+/** How often a turn that has produced nothing yet says it is still waiting (turn.waiting, live only). */
+const WAITING_EVERY_MS = 1000;
+
 function ownTurns(transcript: readonly TranscriptEntry[], id: string): number {
   let n = 0;
   for (const e of transcript) if (e.speakerId === id && e.kind === 'turn') n++;
@@ -62,15 +65,26 @@ export async function generateTurn(input: TurnInput, signal: AbortSignal, deps: 
   let text = '';
   let thinking = '';
   let attempt = 1;
+  // Until the current attempt yields something, say so every second: a hung provider must not look idle.
+  let attemptStarted = started;
+  let heard = false;
+  const beat = setInterval(() => {
+    if (heard || signal.aborted) return;
+    const t = deps.now();
+    bus.waiting({ turn, agentId, attempt, elapsedMs: Math.max(0, t - started), attemptElapsedMs: Math.max(0, t - attemptStarted) });
+  }, WAITING_EVERY_MS);
+  beat.unref();
   try {
     for await (const part of stream) {
       if (signal.aborted) throw new AbortedError('the run was stopped during this turn');
       switch (part.type) {
         case 'text-delta':
+          heard = true;
           text += part.text;
           bus.delta({ turn, agentId, text: part.text });
           break;
         case 'thinking-delta':
+          heard = true;
           thinking += part.text;
           bus.delta({ turn, agentId, text: part.text, channel: 'thinking' });
           break;
@@ -105,6 +119,8 @@ export async function generateTurn(input: TurnInput, signal: AbortSignal, deps: 
           text = '';
           thinking = '';
           attempt = part.attempt + 1;
+          attemptStarted = deps.now();
+          heard = false;
           break;
         }
         case 'finish':
@@ -129,7 +145,8 @@ export async function generateTurn(input: TurnInput, signal: AbortSignal, deps: 
     if ((err as { recorded?: boolean }).recorded) throw err;
     const aborted = signal.aborted;
     const error = aborted ? new AbortedError('the run was stopped during this turn') : err;
-    log().warn({ error: describeError(error), aborted }, 'turn failed');
+    if (aborted) log().info('turn cut short by a stop');
+    else log().warn({ error: describeError(error) }, 'turn failed');
     bus.publish({
       type: 'turn.failed',
       turn,
@@ -138,7 +155,10 @@ export async function generateTurn(input: TurnInput, signal: AbortSignal, deps: 
       error: describeError(error),
       willRetry: false,
       ...(text ? { partialText: text } : {}),
+      ...(aborted ? { aborted: true as const } : {}),
     });
     throw error;
+  } finally {
+    clearInterval(beat);
   }
 }

@@ -114,7 +114,12 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     ...(options.limiters ? { limiters: options.limiters } : {}),
     ...(scenario.prices ? { prices: scenario.prices } : {}),
   };
-  const agents = options.agents ?? (await Promise.all(scenario.agents.map((spec) => createAgent(spec, deps))));
+  // The scenario's wait for a first byte applies to every model agent that does not set its own.
+  const withDefaults = (spec: Scenario['agents'][number]): Scenario['agents'][number] =>
+    scenario.firstByteTimeoutMs !== undefined && 'timeoutMs' in spec && spec.firstByteTimeoutMs === undefined
+      ? { ...spec, firstByteTimeoutMs: scenario.firstByteTimeoutMs }
+      : spec;
+  const agents = options.agents ?? (await Promise.all(scenario.agents.map((spec) => createAgent(withDefaults(spec), deps))));
   const slots = new Map<string, AgentSlot>();
   scenario.agents.forEach((spec, i) => {
     const agent = agents.find((a) => a.id === spec.id) ?? agents[i]!;
@@ -158,7 +163,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   let failedAttempts = resume?.state.totals.failedAttempts ?? 0;
   bus.subscribe(
     (e) => {
-      if (e.type === 'turn.failed') failedAttempts++;
+      if (e.type === 'turn.failed' && !e.aborted) failedAttempts++;
     },
     { deltas: false },
   );
@@ -253,7 +258,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   for (const o of observers) await o.start?.(resume?.history ?? [], control);
   bus.subscribe(
     (e) => {
-      for (const o of observers) if (e.type !== 'turn.delta' || o.deltas) o.onEvent(e, control);
+      for (const o of observers) if ((e.type !== 'turn.delta' && e.type !== 'turn.waiting') || o.deltas) o.onEvent(e, control);
     },
     { deltas: observers.some((o) => o.deltas) },
   );

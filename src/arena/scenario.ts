@@ -50,6 +50,11 @@ export const ScenarioSchema = z
         onAttractor: z.array(AttractorActionSchema).default([]),
       })
       .prefault({}),
+    /**
+     * Wait for a model's response to begin before the attempt counts as failed, for every model agent that
+     * does not set its own (the default is 30 s, 90 s for Ollama backends).
+     */
+    firstByteTimeoutMs: z.number().int().positive().optional(),
     /** Attractor detectors to run live (names from the attractor library); [] for none. */
     detectors: z.array(z.string()).optional(),
     /** Prices per million tokens, overriding the built-in table: { model: { input, output } }. */

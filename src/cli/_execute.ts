@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { startRun, type StartRunOptions } from '../arena/run.js';
+import { newRunId, startRun, type StartRunOptions } from '../arena/run.js';
 import type { RunObserver } from '../arena/observer.js';
 import type { RunHandle, RunResult } from '../arena/run-handle.js';
 import type { Scenario } from '../arena/scenario.js';
@@ -35,7 +35,7 @@ export const RUN_FLAGS_HELP = `  --runs-dir DIR     where run folders go (defaul
   --quiet            do not print the transcript
   --persist-deltas   also write streamed tokens (turn.delta) to the log
   --fast             scripted agents stream without their pause between chunks
-  --embeddings K     live embedding analysis: offline | openai | ollama | none (default none)
+  --embeddings K     live embedding analysis: offline | openai | ollama | none (default none; demo: offline)
   --log-level L      operational log level in <run>/arena.log (default info)`;
 
 export interface RunFlagValues {
@@ -80,7 +80,30 @@ export interface RunExtras {
     logger: Logger,
     context?: { scenarioDir: string; scenarioFile?: string; values: RunFlagValues; env: CliIO['env'] },
   ) => Promise<RunObserver[]>;
-  openViewer?: (handle: RunHandle, values: RunFlagValues, io: CliIO, logger: Logger) => Promise<{ close(): Promise<void> } | undefined>;
+  /** Start a viewer on a runs folder before the run begins; the run is attached once it has started. */
+  openViewer?: (runsDir: string, values: RunFlagValues, io: CliIO, logger: Logger) => Promise<OpenedViewer | undefined>;
+}
+
+/** What executeRun needs of a viewer. */
+export interface OpenedViewer {
+  /** The address to print, token included. */
+  url: string;
+  attach(handle: RunHandle): void;
+  /** Resolves once a page has connected. */
+  whenClientConnects(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How a command wants its run shown. */
+export interface ShowOptions {
+  /** Open the viewer unless --no-view (the demo); otherwise only with --view. */
+  viewByDefault?: boolean;
+  /**
+   * On a terminal with the viewer open, hold the conversation back until a page connects (Enter starts it at
+   * once; it starts anyway after this many ms), so the first visit sees it live. Never waits under --json or
+   * without a terminal.
+   */
+  waitForPageMs?: number;
 }
 
 /**
@@ -92,11 +115,14 @@ export async function executeRun(
   values: RunFlagValues,
   io: CliIO,
   extras: RunExtras = {},
-  viewByDefault = false,
+  show: boolean | ShowOptions = false,
 ): Promise<number> {
+  const { viewByDefault = false, waitForPageMs = 0 } = typeof show === 'boolean' ? { viewByDefault: show } : show;
   const { createWriteStream, mkdirSync } = await import('node:fs');
-  const runId = options.runId;
   const { scenario } = options;
+  // Known before the run starts, so the viewer's address can name the run the page should show.
+  const runId = options.resume?.state.started.runId ?? options.runId ?? newRunId(scenario.name);
+  const transcriptOut = values.json ? io.stderr : io.stdout;
   // Operational log next to the events; created once the run folder is known.
   const logLines: string[] = [];
   let logStream: NodeJS.WritableStream | undefined;
@@ -114,21 +140,55 @@ export async function executeRun(
   const observers: RunObserver[] = [];
   const names = new Map(scenario.agents.map((a) => [a.id, a.name ?? a.id]));
   if (!values.quiet) {
-    observers.push(transcriptPrinter(values.json ? io.stderr : io.stdout, { colour: io.isTTY && !values.json, names }));
+    observers.push(transcriptPrinter(transcriptOut, { colour: io.isTTY && !values.json, live: io.isTTY && !values.json, names }));
   }
-  if (extras.observers) observers.push(...(await extras.observers(scenario, logger, {
+  // Analysis observers load (the offline embedder takes a moment) while the viewer opens and waits.
+  const extraObservers = extras.observers
+    ? extras.observers(scenario, logger, {
         scenarioDir: options.scenarioDir,
         ...(options.scenarioFile ? { scenarioFile: options.scenarioFile } : {}),
         values,
         env: io.env,
-      })));
-  const handle = await startRun({
-    ...options,
-    ...(runId ? { runId } : {}),
-    logger,
-    observers,
-    persistDeltas: values['persist-deltas'] ?? false,
-  });
+      })
+    : Promise.resolve([]);
+  extraObservers.catch(() => undefined); // awaited below; this only keeps it from counting as unhandled meanwhile
+  const wantView = values['no-view'] ? false : (values.view ?? viewByDefault);
+  let viewer: OpenedViewer | undefined;
+  if (wantView && extras.openViewer) {
+    // A viewer that cannot open must not cost the run.
+    try {
+      viewer = await extras.openViewer(options.runDir ? resolve(options.runDir, '..') : options.runsDir, values, io, logger);
+    } catch (err) {
+      io.stderr.write(`viewer: could not start (${err instanceof Error ? err.message : String(err)}); the run goes on without it\n`);
+    }
+  }
+  try {
+    if (viewer) {
+      // On a line of its own before the first turn, so it neither scrolls away inside the transcript nor gets lost.
+      const sep = viewer.url.includes('?') ? '&' : '?';
+      transcriptOut.write(`\nviewer: ${viewer.url}${sep}run=${encodeURIComponent(runId)}\n\n`);
+      if (waitForPageMs > 0 && io.isTTY && !values.json) await waitForPage(viewer, io, waitForPageMs);
+    }
+    observers.push(...(await extraObservers));
+  } catch (err) {
+    // Bad input found while loading the observers: the open viewer must not keep the process alive.
+    await viewer?.close();
+    throw err;
+  }
+
+  let handle: RunHandle;
+  try {
+    handle = await startRun({
+      ...options,
+      runId,
+      logger,
+      observers,
+      persistDeltas: values['persist-deltas'] ?? false,
+    });
+  } catch (err) {
+    await viewer?.close();
+    throw err;
+  }
   // The operational log is a help, not the record: when it cannot be written (a full disk), the run goes on
   // without it, and the run log's own writes decide how the run ends.
   try {
@@ -143,17 +203,7 @@ export async function executeRun(
   }
   logOpened = true;
   for (const line of logLines.splice(0)) logStream?.write(line);
-
-  const wantView = values['no-view'] ? false : (values.view ?? viewByDefault);
-  let viewer: { close(): Promise<void> } | undefined;
-  if (wantView && extras.openViewer) {
-    // The run has started: a viewer that cannot open must not cost the run.
-    try {
-      viewer = await extras.openViewer(handle, values, io, logger);
-    } catch (err) {
-      io.stderr.write(`viewer: could not start (${err instanceof Error ? err.message : String(err)}); the run goes on without it\n`);
-    }
-  }
+  viewer?.attach(handle);
 
   let interrupts = 0;
   const onSigint = () => {
@@ -187,4 +237,36 @@ export async function executeRun(
   else if (values.quiet) io.stdout.write(`${result.runId} ${result.status} (${result.stopReason}) ${result.turns} turns → ${result.runDir}\n`);
   else io.stdout.write(`run log: ${resolve(result.runDir, 'events.jsonl')}\n`);
   return result.status === 'failed' ? EXIT.failed : result.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
+}
+
+/**
+ * Hold the start until a page connects to the viewer, Enter is pressed, or `ms` pass. Prints one line saying
+ * so, and one saying what started it.
+ */
+async function waitForPage(viewer: OpenedViewer, io: CliIO, ms: number): Promise<void> {
+  const stdin = io.stdin?.isTTY ? io.stdin : undefined;
+  io.stdout.write(
+    `Open that address to watch it live: the conversation starts when the page connects${stdin ? ' (or press Enter to start now)' : ''}, or in ${Math.round(ms / 1000)} s.\n`,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  let onData: (() => void) | undefined;
+  const why = await Promise.race([
+    viewer.whenClientConnects().then(() => 'the page connected'),
+    new Promise<string>((r) => (timer = setTimeout(() => r('no page yet; starting anyway'), ms))),
+    ...(stdin
+      ? [
+          new Promise<string>((r) => {
+            onData = () => r('starting now');
+            stdin.once('data', onData);
+            stdin.resume();
+          }),
+        ]
+      : []),
+  ]);
+  clearTimeout(timer);
+  if (stdin && onData) {
+    stdin.off('data', onData);
+    stdin.pause();
+  }
+  io.stdout.write(`${why}.\n`);
 }

@@ -43,11 +43,14 @@ export function defaultExtras(): RunExtras {
       });
       return observer ? [observer] : [];
     },
-    async openViewer(handle, values, io, logger) {
-      const { openViewerForRun } = await import('../viewer/index.js');
+    async openViewer(runsDir, values, io, logger) {
+      const { startViewer } = await import('../viewer/index.js');
       const port = intFlag(values.port, '--port') ?? 0;
-      const viewer = await openViewerForRun(handle, { port, ...(values.host ? { host: values.host } : {}), logger: logger.child({ component: 'viewer' }) });
-      io.stderr.write(`viewer: ${viewer.url}\n`);
+      const host = values.host ?? '127.0.0.1';
+      const viewer = await startViewer({ runsDir, port, host, logger: logger.child({ component: 'viewer' }) });
+      if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+        io.stderr.write(`viewer: listening on ${host}: only pages opened with the ?token= address can read or steer the run\n`);
+      }
       return viewer;
     },
   };

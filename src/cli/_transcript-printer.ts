@@ -6,7 +6,15 @@ const RESET = '\x1b[0m';
 const DIM = '\x1b[2m';
 
 /** Writes a run to a terminal as it happens: a header per turn, tokens as they stream, notes for the rest. */
-export function transcriptPrinter(out: NodeJS.WritableStream, options: { colour: boolean; names: Map<string, string> }): RunObserver {
+export function transcriptPrinter(
+  out: NodeJS.WritableStream,
+  options: {
+    colour: boolean;
+    names: Map<string, string>;
+    /** A terminal: a waiting turn's status line is redrawn in place (else a line every 10 s of waiting). */
+    live?: boolean;
+  },
+): RunObserver {
   const order = [...options.names.keys()];
   const paint = (agentId: string, s: string) => {
     if (!options.colour) return s;
@@ -20,10 +28,33 @@ export function transcriptPrinter(out: NodeJS.WritableStream, options: { colour:
     if (midLine) out.write('\n');
     midLine = false;
   };
+  // The line that says a turn is waiting: redrawn in place on a terminal, wiped before anything else prints.
+  let statusShown = false;
+  let lastBucket = '';
+  // Rounded: heartbeats come about once a second and may run a few ms early by the wall clock.
+  const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
   return {
     deltas: true,
     onEvent(e: ArenaEvent) {
+      if (statusShown && e.type !== 'turn.waiting') {
+        out.write('\r\x1b[2K');
+        statusShown = false;
+      }
       switch (e.type) {
+        case 'turn.waiting': {
+          if (midLine) break;
+          const since = e.attempt > 1 ? `, ${secs(e.elapsedMs)} since the turn began` : '';
+          const line = `   … waiting for ${name(e.agentId)}: no answer after ${secs(e.attemptElapsedMs)} on attempt ${e.attempt}${since}`;
+          if (options.live) {
+            out.write(`\r\x1b[2K${dim(line)}`);
+            statusShown = true;
+            break;
+          }
+          const bucket = `${e.turn}:${e.attempt}:${Math.floor(e.attemptElapsedMs / 10_000)}`;
+          if (e.attemptElapsedMs >= 10_000 && bucket !== lastBucket) out.write(`${line}\n`);
+          lastBucket = bucket;
+          break;
+        }
         case 'turn.started':
           endLine();
           out.write(paint(e.agentId, `\n── turn ${e.turn} · ${name(e.agentId)} ──\n`));
@@ -39,6 +70,10 @@ export function transcriptPrinter(out: NodeJS.WritableStream, options: { colour:
           break;
         case 'turn.failed':
           endLine();
+          if (e.aborted) {
+            out.write(dim(`   ■ turn ${e.turn} cut short by the stop (its partial text stays in the log, not counted as a turn)\n`));
+            break;
+          }
           out.write(dim(`   ✗ attempt ${e.attempt} failed: ${e.error.name}: ${e.error.message}${e.willRetry ? ' (retrying)' : ''}\n`));
           break;
         case 'intervention':

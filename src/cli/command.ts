@@ -6,6 +6,8 @@ export interface CliIO {
   cwd: string;
   /** True when stdout is a terminal (colours, live transcript). */
   isTTY: boolean;
+  /** The terminal's input, when there is one (the demo's "press Enter to start"). */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
 /** One subcommand of `arena`. Exit codes: 0 done, 1 the run failed, 2 bad input or usage, 130 interrupted. */

@@ -8,7 +8,10 @@ import { defaultExtras } from './_extras.js';
 const usage = `usage: arena demo [options]
 
 Two scripted personas (no key, no network) whose conversation drifts into the spiritual-bliss
-attractor: the drift starts at turn 8 and is complete by turn 13. Opens the live viewer unless --no-view.
+attractor: the drift starts at turn 8 and is complete by turn 13. Opens the live viewer unless --no-view;
+on a terminal the conversation waits (up to a minute, or until Enter) for the page to connect, so it can be
+watched from its first turn. Embedding drift is on (--embeddings offline, the bundled model; no network)
+unless --embeddings says otherwise.
 
   --print-scenario   print the embedded scenario as YAML (a starting point for your own) and exit
 ${RUN_FLAGS_HELP}`;
@@ -24,6 +27,11 @@ export default defineCommand({
       return 0;
     }
     const scenario = applyOverrides(demoScenario(), values);
-    return executeRun({ scenario, scenarioDir: io.cwd, runsDir: runsDirOf(values, io), env: io.env }, values, io, defaultExtras(), true);
+    // Every chart of the viewer should have something to show; the offline encoder needs no key and no network.
+    const shown = { ...values, embeddings: values.embeddings ?? 'offline' };
+    return executeRun({ scenario, scenarioDir: io.cwd, runsDir: runsDirOf(values, io), env: io.env }, shown, io, defaultExtras(), {
+      viewByDefault: true,
+      waitForPageMs: 60_000,
+    });
   },
 });

@@ -92,7 +92,7 @@ function isEntryPoint(): boolean {
 
 if (isEntryPoint()) {
   const env = loadDotEnv(process.cwd(), process.env);
-  const io: CliIO = { stdout: process.stdout, stderr: process.stderr, env, cwd: process.cwd(), isTTY: Boolean(process.stdout.isTTY) };
+  const io: CliIO = { stdout: process.stdout, stderr: process.stderr, env, cwd: process.cwd(), isTTY: Boolean(process.stdout.isTTY), stdin: process.stdin };
   main(process.argv.slice(2), io).then(
     (code) => {
       process.exitCode = code;

@@ -5,7 +5,7 @@ import { InputError } from '../errors.js';
 import { startViewer } from '../viewer/server.js';
 import { defineCommand, EXIT, printJson, type CliIO } from './command.js';
 
-const USAGE = `usage: arena serve [--runs-dir DIR] [--queue URL] [--port P] [--host H] [--token T] [--json] [--verbose]
+const USAGE = `usage: arena serve [--runs-dir DIR] [--queue URL] [--port P] [--host H] [--allow-host NAME] [--token T] [--json] [--verbose]
 
 Serve the live viewer: every run under DIR (at any depth), runs being written by other
 \`arena\` processes followed as they grow. Prints the address to open; its ?token= lets the
@@ -14,7 +14,9 @@ page pause, resume, stop and inject into runs of this process. Runs until Ctrl-C
   --runs-dir DIR  folder of runs (default: runs)
   --queue URL     redis://host:port of a batch queue: also show its workers' runs live
   --port P        port (default: 7357; 0 picks a free one)
-  --host H        interface to bind (default: 127.0.0.1; anything else exposes the viewer)
+  --host H        interface to bind (default: 127.0.0.1). Beyond localhost, reading needs the token too
+  --allow-host N  beyond localhost: another name the viewer answers to (a DNS name, a proxy); repeatable.
+                  This machine's host name and addresses are always accepted
   --token T       control token (default: a random one)
   --json          print {url, baseUrl, token, port, runsDir} (and queue) as the last line once listening
   --verbose       log requests and warnings to stderr`;
@@ -32,6 +34,7 @@ export async function serveUntil(args: string[], io: CliIO, stop: Promise<unknow
         queue: { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
+        'allow-host': { type: 'string', multiple: true },
         token: { type: 'string' },
         json: { type: 'boolean' },
         verbose: { type: 'boolean' },
@@ -62,9 +65,10 @@ export async function serveUntil(args: string[], io: CliIO, stop: Promise<unknow
     logger,
     ...(values.token ? { token: values.token } : {}),
     ...(values.queue !== undefined ? { queue: values.queue } : {}),
+    ...(values['allow-host'] ? { allowedHosts: values['allow-host'] } : {}),
   });
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') {
-    io.stderr.write(`arena serve: listening on ${host}: anyone who can reach it can read the transcripts\n`);
+    io.stderr.write(`arena serve: listening on ${host}: only pages opened with the ?token= address can read or steer runs; share it with care\n`);
   }
   if (values.json) {
     printJson(io, { url: viewer.url, baseUrl: viewer.baseUrl, token: viewer.token, port: viewer.port, runsDir, ...(queue ? { queue } : {}) });

@@ -87,6 +87,24 @@ export const TurnDeltaSchema = z.object({
   channel: z.enum(['text', 'thinking']).optional(),
 });
 
+/**
+ * Extension, live only (never written to the log): a turn whose current attempt has produced nothing yet,
+ * sent about once a second while it waits, so terminals and viewers can show that it is waiting, for how
+ * long, and on which attempt. Carries the seq of the last persisted event, like a live delta.
+ */
+export const TurnWaitingSchema = z.object({
+  ...base,
+  type: z.literal('turn.waiting'),
+  turn: z.number().int().positive(),
+  agentId: z.string(),
+  /** The attempt being waited for (1-based; retries included). */
+  attempt: z.number().int().positive(),
+  /** Since the turn started. */
+  elapsedMs: z.number().nonnegative(),
+  /** Since this attempt started. */
+  attemptElapsedMs: z.number().nonnegative(),
+});
+
 export const TurnCompletedSchema = z.object({
   ...base,
   type: z.literal('turn.completed'),
@@ -114,6 +132,8 @@ export const TurnFailedSchema = z.object({
   willRetry: z.boolean(),
   /** Text streamed before the failure, if any; never counted as a turn. */
   partialText: z.string().optional(),
+  /** Extension: the turn was cut short by a stop (user, Ctrl-C, a limit), not by a fault of the agent. */
+  aborted: z.literal(true).optional(),
 });
 
 /** Extension: the history sent to an agent was cut to fit its context window. */
@@ -201,6 +221,7 @@ export const ArenaEventSchema = z.discriminatedUnion('type', [
   RunResumedSchema,
   TurnStartedSchema,
   TurnDeltaSchema,
+  TurnWaitingSchema,
   TurnCompletedSchema,
   TurnFailedSchema,
   ContextTrimmedSchema,

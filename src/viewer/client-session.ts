@@ -174,7 +174,7 @@ export class ClientSession {
 
   private onLive(sub: Subscription, event: ArenaEvent): void {
     if (sub.replaying || sub.cancelled) return;
-    if (event.type !== 'turn.delta') {
+    if (event.type !== 'turn.delta' && event.type !== 'turn.waiting') {
       if (event.seq <= sub.sentSeq) return;
       sub.sentSeq = event.seq;
     }

@@ -70,6 +70,17 @@ export const ViewerRunStatusSchema = z.enum([
 export type ViewerRunStatus = z.infer<typeof ViewerRunStatusSchema>;
 
 /** One line of the run list. */
+/** Where a batch run sits in its plan's matrix (from `meta.cell` of run.started), for the batch grid. */
+export const GridCellSchema = z.object({
+  index: z.number().int().positive().optional(),
+  scenario: z.string(),
+  /** Model ids by seat, or null when the scenario's own agents play. */
+  pairing: z.array(z.string()).nullable(),
+  repetition: z.number().int().positive(),
+  temperature: z.number().optional(),
+});
+export type GridCell = z.infer<typeof GridCellSchema>;
+
 export const RunSummarySchema = z.object({
   runId: RunId,
   /** Folder of the run, relative to the runs dir when inside it. */
@@ -88,6 +99,10 @@ export const RunSummarySchema = z.object({
   /** Every attractor entered at some point. */
   seenAttractors: z.array(z.string()),
   updatedAt: z.string().nullable(),
+  /** Every attractor entered, with the turn of its first onset, in onset order. */
+  onsets: z.array(z.object({ attractor: z.string(), turn: z.number().int().nonnegative() })).optional(),
+  /** A batch run's place in its plan's matrix; absent for runs outside a batch plan. */
+  cell: GridCellSchema.nullable().optional(),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
 

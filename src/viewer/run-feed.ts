@@ -166,7 +166,7 @@ export class RunFeed {
    */
   private onLive(event: ArenaEvent): void {
     if (this.disposed) return;
-    if (event.type === 'turn.delta') {
+    if (event.type === 'turn.delta' || event.type === 'turn.waiting') {
       this.accept(event);
       return;
     }
@@ -234,6 +234,11 @@ export class RunFeed {
 
   private accept(event: ArenaEvent): void {
     if (this.disposed) return;
+    // Passed on, never kept: the next one follows within a second, and a finished turn makes it moot.
+    if (event.type === 'turn.waiting') {
+      if (!this.finishedTurns.has(`${event.turn}:${event.agentId}`)) this.emit(event);
+      return;
+    }
     if (event.type === 'turn.delta') {
       const key = `${event.turn}:${event.agentId}`;
       if (this.finishedTurns.has(key)) return;

@@ -247,7 +247,7 @@ export class RunIndex {
 }
 
 function signature(run: RunSummary): string {
-  return JSON.stringify([run.live, run.status, run.turns, run.scenario, run.attractors, run.seenAttractors, run.agents, run.dir]);
+  return JSON.stringify([run.live, run.status, run.turns, run.scenario, run.attractors, run.seenAttractors, run.onsets, run.cell, run.agents, run.dir]);
 }
 
 /** Every events.jsonl under `root`, at any depth; hidden folders and node_modules are skipped. */

@@ -1,5 +1,5 @@
 import type { ArenaEvent } from '../runlog/events.js';
-import type { RunSummary, ViewerRunStatus } from './protocol.js';
+import { GridCellSchema, type GridCell, type RunSummary, type ViewerRunStatus } from './protocol.js';
 
 /** A run-list line being built from a run's events. */
 export interface SummaryState {
@@ -15,6 +15,9 @@ export interface SummaryState {
   lastSeq: number;
   attractors: Set<string>;
   seen: Set<string>;
+  /** First onset turn of every attractor entered. */
+  onsets: Map<string, number>;
+  cell: GridCell | null;
   updatedAt: string | null;
 }
 
@@ -32,6 +35,8 @@ export function emptySummary(runId: string, dir: string, batch: string | null, l
     lastSeq: 0,
     attractors: new Set(),
     seen: new Set(),
+    onsets: new Map(),
+    cell: null,
     updatedAt: null,
   };
 }
@@ -41,7 +46,7 @@ export function emptySummary(runId: string, dir: string, batch: string | null, l
  * turns, attractors, names) — seq and time alone do not count, so busy runs do not flood viewers.
  */
 export function foldSummary(s: SummaryState, event: ArenaEvent): boolean {
-  if (event.type === 'turn.delta') return false;
+  if (event.type === 'turn.delta' || event.type === 'turn.waiting') return false;
   if (event.seq > s.lastSeq) s.lastSeq = event.seq;
   s.updatedAt = event.ts;
   switch (event.type) {
@@ -49,6 +54,8 @@ export function foldSummary(s: SummaryState, event: ArenaEvent): boolean {
       const name = event.scenario['name'];
       s.scenario = typeof name === 'string' ? name : s.scenario;
       s.agents = event.agents.map((a) => ({ id: a.id, name: a.name }));
+      const cell = GridCellSchema.safeParse(event.meta?.['cell']);
+      s.cell = cell.success ? cell.data : null;
       return setStatus(s, 'running') || true;
     }
     case 'run.resumed':
@@ -64,6 +71,7 @@ export function foldSummary(s: SummaryState, event: ArenaEvent): boolean {
       const had = s.attractors.has(event.attractor) && s.seen.has(event.attractor);
       s.attractors.add(event.attractor);
       s.seen.add(event.attractor);
+      if (!s.onsets.has(event.attractor)) s.onsets.set(event.attractor, event.turn);
       return !had;
     }
     case 'attractor.exited':
@@ -109,5 +117,7 @@ export function toRunSummary(s: SummaryState): RunSummary {
     attractors: [...s.attractors],
     seenAttractors: [...s.seen],
     updatedAt: s.updatedAt,
+    onsets: [...s.onsets].map(([attractor, turn]) => ({ attractor, turn })),
+    cell: s.cell,
   };
 }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -45,6 +46,11 @@ export interface ViewerOptions {
   queue?: string;
   /** Finished relayed runs whose log this machine cannot read are kept in memory up to this many (default 1000). */
   relayKeepFinished?: number;
+  /**
+   * Off loopback: more names (DNS names, a reverse proxy's host) the server answers to, besides this machine's
+   * host name and interface addresses. On loopback only the loopback names are ever accepted.
+   */
+  allowedHosts?: readonly string[];
 }
 
 /** A running viewer server. */
@@ -59,6 +65,8 @@ export interface Viewer {
   attach(handle: RunHandle): void;
   /** With `queue`: what arrived on the events channels so far. */
   relayStats(): RelayStats | undefined;
+  /** Resolves when a page (any WebSocket client) has connected, at once if one already did. */
+  whenClientConnects(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -81,6 +89,8 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   const webDir = resolveWebDir();
 
   const sessions = new Map<WebSocket, ClientSession>();
+  let clientConnected!: () => void;
+  const firstClient = new Promise<void>((resolveFirst) => (clientConnected = resolveFirst));
   const alive = new WeakMap<WebSocket, boolean>();
   const attached = new Map<string, Attached>();
   const index = new RunIndex(runsDir, logger, (runs) => {
@@ -136,7 +146,11 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   // Filled in once the port is known: names this server answers to (against DNS rebinding).
   const hostNames = new Set<string>();
   const loopbackOnly = LOOPBACK.has(host);
-  const hostAllowed = (req: IncomingMessage): boolean => !loopbackOnly || hostNames.has((req.headers.host ?? '').toLowerCase());
+  const hostAllowed = (req: IncomingMessage): boolean => hostNames.has((req.headers.host ?? '').toLowerCase());
+  // On loopback only this machine's users reach the server, and they may read without the token. Anyone on
+  // the network reaches a server bound elsewhere, so there reading (the WebSocket) needs the token as well.
+  const readAllowed = (req: IncomingMessage): boolean =>
+    loopbackOnly || deps.checkToken(new URL(req.url ?? '/', 'http://viewer.invalid').searchParams.get('token') ?? undefined);
 
   const server = createServer((req, res) => {
     if (!hostAllowed(req)) {
@@ -157,6 +171,10 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
       return;
     }
+    if (!readAllowed(req)) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\nthis viewer listens beyond localhost: open the address with ?token= that it printed\n');
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
@@ -172,6 +190,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       sessions.delete(ws);
     });
     session.push({ type: 'hello', protocol: PROTOCOL_VERSION, heartbeatMs });
+    clientConnected();
   });
 
   const heartbeat = setInterval(() => {
@@ -211,7 +230,8 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     }
   }
   const port = (server.address() as AddressInfo).port;
-  for (const name of ['127.0.0.1', 'localhost', '[::1]', host.includes(':') ? `[${host}]` : host]) hostNames.add(`${name}:${port}`.toLowerCase());
+  for (const name of ['127.0.0.1', 'localhost', '[::1]', host]) hostNames.add(hostWithPort(name, port));
+  if (!loopbackOnly) for (const name of [...machineNames(host), ...(options.allowedHosts ?? [])]) hostNames.add(hostWithPort(name, port));
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const baseUrl = `http://${shownHost}:${port}/`;
   logger.info({ url: baseUrl, runsDir }, 'viewer: listening');
@@ -240,6 +260,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
       handle.done.then(finish, finish);
     },
     relayStats: () => relay?.stats(),
+    whenClientConnects: () => firstClient,
     async close(): Promise<void> {
       clearInterval(heartbeat);
       clearInterval(scanner);
@@ -280,6 +301,22 @@ function sendCommand(handle: RunHandle, command: ControlCommand, by: string): vo
       throw new Error(`unhandled command ${JSON.stringify(unreachable)}`);
     }
   }
+}
+
+/** `name:port` as a Host header spells it (IPv6 addresses in brackets), lower-case. */
+function hostWithPort(name: string, port: number): string {
+  const bare = name.replace(/^\[|\]$/g, '');
+  return `${bare.includes(':') ? `[${bare}]` : bare}:${port}`.toLowerCase();
+}
+
+/** Names a server bound beyond loopback is reached by: the host name and the interface addresses. */
+function machineNames(boundHost: string): string[] {
+  const names = [hostname(), `${hostname()}.local`];
+  const anyInterface = boundHost === '0.0.0.0' || boundHost === '::';
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (anyInterface || a.address === boundHost) names.push(a.address);
+  }
+  return names;
 }
 
 function digest(text: string): Buffer {

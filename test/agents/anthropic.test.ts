@@ -159,7 +159,7 @@ describe('anthropic agent', () => {
       [1, true],
       [2, true],
     ]);
-    expect(errors(parts)[0]!.message).toMatch(/timed out/u);
+    expect(errors(parts)[0]!.message).toMatch(/no response within 300 ms/u);
     expect(errors(parts)[1]!.message).toMatch(/stalled/u);
     expect(finalText(parts)).toBe('finally');
     expect(finish(parts)).toMatchObject({ attempts: 3 });

@@ -123,7 +123,7 @@ describe('openai chat agent', () => {
     const { server, agent } = await setup({ timeoutMs: 250 });
     server.queue({ kind: 'hang' }, openAIChatReply(['awake']));
     const parts = await collect(agent.stream(streamOptions({ self: BOB, transcript: conversation, turn: 2 })));
-    expect(errors(parts)).toEqual([{ attempt: 1, willRetry: true, name: 'AgentError', message: expect.stringMatching(/timed out/u) }]);
+    expect(errors(parts)).toEqual([{ attempt: 1, willRetry: true, name: 'StalledStreamError', message: expect.stringMatching(/no response within 250 ms \(firstByteTimeoutMs\)/u) }]);
     expect(finalText(parts)).toBe('awake');
   });
 

@@ -113,7 +113,7 @@ describe('startRun', () => {
     }
   });
 
-  it('stop mid-turn records the partial turn as failed (AbortedError) and finishes stopped', async () => {
+  it('stop mid-turn records the partial turn as cut short by the stop (not a failed attempt) and finishes stopped', async () => {
     const runsDir = tempDir();
     const gate = gatedSleep();
     const handle = await startRun({ scenario: scriptScenario({}, { chunkDelayMs: 5, chunkWords: 1 }), scenarioDir: runsDir, runsDir, sleep: gate.sleep });
@@ -131,8 +131,9 @@ describe('startRun', () => {
     const events = await logOf(result.runDir);
     expectSeqFromOne(events);
     expect(events.map((e) => e.type)).toEqual(['run.started', 'turn.started', 'turn.completed', 'turn.started', 'intervention', 'turn.failed', 'run.finished']);
-    expect(events[5]).toMatchObject({ type: 'turn.failed', turn: 2, agentId: 'b', attempt: 1, willRetry: false, error: { name: 'AbortedError' }, partialText: 'beta' });
-    expect(events[6]).toMatchObject({ status: 'stopped', stopReason: 'user', turns: 1, totals: { failedAttempts: 1 } });
+    expect(events[5]).toMatchObject({ type: 'turn.failed', turn: 2, agentId: 'b', attempt: 1, willRetry: false, aborted: true, error: { name: 'AbortedError' }, partialText: 'beta' });
+    // A stop by the user is a stop: it does not count as a failed attempt.
+    expect(events[6]).toMatchObject({ status: 'stopped', stopReason: 'user', turns: 1, totals: { failedAttempts: 0 } });
   });
 
   it('records failed attempts of an erroring agent and fails the run on a final error', async () => {

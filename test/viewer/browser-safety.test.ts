@@ -22,10 +22,10 @@ async function open(url: string): Promise<{ page: Page; errors: string[] }> {
 const line = (o: Record<string, unknown>) => `${JSON.stringify({ v: 1, ts: new Date().toISOString(), ...o })}\n`;
 
 /** A run log as another `arena` process would leave it. */
-function diskRun(dir: string, runId: string, turns: number, attractor?: string, finished = true): string {
+function diskRun(dir: string, runId: string, turns: number, attractor?: string, finished = true, meta?: Record<string, unknown>): string {
   mkdirSync(dir, { recursive: true });
   let seq = 0;
-  let text = line({ seq: ++seq, runId, type: 'run.started', scenario: { name: 'night' }, agents: [{ id: 'a', name: 'A', backend: 'scripted', model: 'm' }], seed: 1, limits: { maxTurns: 50 } });
+  let text = line({ seq: ++seq, runId, type: 'run.started', scenario: { name: 'night' }, agents: [{ id: 'a', name: 'A', backend: 'scripted', model: 'm' }], seed: 1, limits: { maxTurns: 50 }, ...(meta ? { meta } : {}) });
   for (let t = 1; t <= turns; t++) {
     text += line({ seq: ++seq, runId, type: 'turn.completed', turn: t, agentId: 'a', text: `${runId} turn ${t}`, finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1 }, costUsd: 0, latencyMs: 1, attempts: 1 });
   }
@@ -129,26 +129,60 @@ describe.skipIf(skipBrowserTests)('viewer in Chromium: safety, batches, other pr
     expect(errors).toEqual([]);
   });
 
-  it('shows a batch as a grid coloured by attractor and opens a run from it', async () => {
-    const batch = join(runsDir, 'night-1');
-    diskRun(join(batch, 'run-01'), 'run-01', 12, 'spiritual-bliss');
-    diskRun(join(batch, 'run-02'), 'run-02', 9, 'repetition');
-    diskRun(join(batch, 'run-03'), 'run-03', 30);
-    diskRun(join(batch, 'run-04'), 'run-04', 14, 'spiritual-bliss');
+  it('shows a batch as a matrix (pairing × parameters, tiles by repetition) with every attractor and its onset, live', async () => {
+    const batch = join(runsDir, '20261201T220000Z-night-1');
+    // Two pairings × two temperatures × two repetitions; each run id ends in the same long batch prefix.
+    const cell = (pairing: string[], temperature: number, repetition: number) => ({ batchId: 'night-1', cell: { index: 1, scenario: 'night', scenarioFile: '/s.yaml', pairing, repetition, temperature, seed: repetition } });
+    const run = (id: string, turns: number, attractor: string | undefined, pairing: string[], temperature: number, repetition: number) =>
+      diskRun(join(batch, id), id, turns, attractor, true, cell(pairing, temperature, repetition));
+    run('20261201T220001Z-night-aaaa01', 12, 'spiritual-bliss', ['claude', 'claude'], 0.7, 2);
+    run('20261201T220001Z-night-aaaa02', 9, 'repetition', ['claude', 'claude'], 0.7, 1);
+    run('20261201T220001Z-night-aaaa03', 30, undefined, ['claude', 'gpt'], 0.7, 1);
+    run('20261201T220001Z-night-aaaa04', 14, 'spiritual-bliss', ['claude', 'gpt'], 1, 1);
+    run('20261201T220001Z-night-aaaa05', 20, undefined, ['claude', 'claude'], 1, 1);
     const { page, errors } = await open(`${viewer.url}&view=grid`);
-    await page.locator('#grid .cell').nth(3).waitFor();
-    const cells = await page.$$eval('#grid .cell', (els) => els.map((e) => [(e as HTMLElement).dataset['runId'], (e as HTMLElement).dataset['attractor'], getComputedStyle(e).backgroundColor]));
-    expect(cells.map((c) => c[0])).toEqual(['run-01', 'run-02', 'run-03', 'run-04']);
-    expect(cells.map((c) => c[1])).toEqual(['spiritual-bliss', 'repetition', '', 'spiritual-bliss']);
-    expect(cells[0]![2]).toBe(cells[3]![2]);
-    expect(new Set(cells.map((c) => c[2])).size).toBe(3);
-    await page.locator('#grid-legend', { hasText: 'spiritual-bliss (2)' }).waitFor();
-    // A run in the batch enters an attractor while the grid is open.
-    appendFileSync(join(batch, 'run-03', 'events.jsonl'), line({ seq: 33, runId: 'run-03', type: 'attractor.entered', attractor: 'repetition', turn: 30, score: 0.9, evidence: {} }));
-    await page.locator('#grid .cell[data-run-id="run-03"][data-attractor="repetition"]').waitFor();
-    await page.click('#grid .cell[data-run-id="run-02"]');
-    await page.locator('#run-title', { hasText: 'run-02' }).waitFor();
-    await page.locator('li.turn[data-turn="9"]', { hasText: 'run-02 turn 9' }).waitFor();
+    await page.locator('#grid .cell').nth(4).waitFor();
+    const headers = await page.$$eval('#grid thead th', (els) => els.map((e) => e.textContent));
+    expect(headers).toEqual(['pairing', 'temperature 0.7', 'temperature 1']);
+    const rows = await page.$$eval('#grid tbody tr', (trs) =>
+      trs.map((tr) => [tr.querySelector('th')!.textContent, ...Array.from(tr.querySelectorAll('td')).map((td) => Array.from(td.querySelectorAll('.cell')).map((c) => `${c.querySelector('.cell-rep')!.textContent} ${(c as HTMLElement).dataset['runId']!.slice(-2)}`).join(','))]),
+    );
+    // Repetitions in order within a cell, whatever the run ids say.
+    expect(rows).toEqual([
+      ['claude ↔ claude', '#1 02,#2 01', '#1 05'],
+      ['claude ↔ gpt', '#1 03', '#1 04'],
+    ]);
+    const chips = await page.$$eval('#grid .cell[data-run-id$="01"] .onset-chip', (els) => els.map((e) => e.textContent));
+    expect(chips).toEqual(['spiritual-bliss @12']);
+    expect(await page.locator('#grid .cell[data-run-id$="03"] .cell-none').textContent()).toBe('no attractor');
+    // Tiles in the same attractor share its colour; the full run id is in the tooltip, not cut on the tile.
+    const colour = (suffix: string) => page.$eval(`#grid .cell[data-run-id$="${suffix}"]`, (e) => getComputedStyle(e).borderLeftColor);
+    expect(await colour('01')).toBe(await colour('04'));
+    expect(await colour('01')).not.toBe(await colour('02'));
+    expect(await page.$eval('#grid .cell[data-run-id$="01"]', (e) => (e as HTMLElement).title)).toContain('20261201T220001Z-night-aaaa01');
+    await page.locator('#grid-legend', { hasText: 'spiritual-bliss (2 entered)' }).waitFor();
+    // A run enters a second attractor, and another its first, while the grid is open: both tiles show it.
+    appendFileSync(join(batch, '20261201T220001Z-night-aaaa01', 'events.jsonl'), line({ seq: 15, runId: '20261201T220001Z-night-aaaa01', type: 'attractor.entered', attractor: 'repetition', turn: 12, score: 0.9, evidence: {} }));
+    appendFileSync(join(batch, '20261201T220001Z-night-aaaa03', 'events.jsonl'), line({ seq: 33, runId: '20261201T220001Z-night-aaaa03', type: 'attractor.entered', attractor: 'repetition', turn: 30, score: 0.9, evidence: {} }));
+    await page.locator('#grid .cell[data-run-id$="03"] .onset-chip', { hasText: 'repetition @30' }).waitFor();
+    await page.locator('#grid .cell[data-run-id$="01"] .onset-chip', { hasText: 'repetition @12' }).waitFor();
+    expect(await page.$$eval('#grid .cell[data-run-id$="01"] .onset-chip', (els) => els.map((e) => e.textContent))).toEqual(['spiritual-bliss @12', 'repetition @12']);
+    if (process.env['ARENA_SCREENSHOTS']) await page.screenshot({ path: join(process.env['ARENA_SCREENSHOTS'], 'batch-matrix.png') });
+    await page.click('#grid .cell[data-run-id$="02"]');
+    await page.locator('#run-title', { hasText: '20261201T220001Z-night-aaaa02' }).waitFor();
+    await page.locator('li.turn[data-turn="9"]', { hasText: 'aaaa02 turn 9' }).waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it('lays out batch runs without a matrix cell (older logs) in one row', async () => {
+    const batch = join(runsDir, 'old-batch');
+    diskRun(join(batch, 'run-01'), 'run-01', 12, 'spiritual-bliss');
+    diskRun(join(batch, 'run-02'), 'run-02', 9);
+    const { page, errors } = await open(`${viewer.url}&view=grid`);
+    await page.locator('#grid .cell').nth(1).waitFor();
+    expect(await page.$$eval('#grid tbody tr', (trs) => trs.length)).toBe(1);
+    expect(await page.$$eval('#grid .cell', (els) => els.map((e) => (e as HTMLElement).dataset['runId']))).toEqual(['run-01', 'run-02']);
+    expect(await page.locator('#grid .cell[data-run-id="run-01"] .onset-chip').textContent()).toBe('spiritual-bliss @12');
     expect(errors).toEqual([]);
   });
 

@@ -126,7 +126,7 @@ export function createAnthropicAgent(spec: AnthropicSpec, deps: AgentDeps): Agen
               apiKey: endpoint.apiKey ?? null,
               baseURL: endpoint.baseURL,
               maxRetries: ctx.maxRetries,
-              timeout: spec.timeoutMs,
+              timeout: setup.firstByteTimeoutMs + 1_000,
               fetch: ctx.fetch,
               logger: sdkLogger(setup.logger, redact),
               logLevel: sdkLogLevel(setup.logger),

@@ -138,7 +138,7 @@ export function createOpenAIAgent(spec: OpenAISpec, deps: AgentDeps): Agent {
           trim: false,
           estimatedInputTokens: view.estimatedTokens + estimateTokens(system),
           async *run(ctx) {
-            const client = openAIClient(setup, spec.timeoutMs, ctx);
+            const client = openAIClient(setup, setup.firstByteTimeoutMs + 1_000, ctx);
             const stream = await client.chat.completions.create(params, { signal: ctx.signal });
             let finish: string | undefined;
             for await (const raw of stream) {

@@ -119,7 +119,10 @@ export function instrumentFetch(base: Fetch, opts: InstrumentOptions): Fetch {
     const timer =
       opts.headersTimeoutMs === undefined
         ? undefined
-        : setTimeout(() => own.abort(new StalledStreamError(`no response within ${opts.headersTimeoutMs} ms`, { retryable: true })), opts.headersTimeoutMs);
+        : setTimeout(
+            () => own.abort(new StalledStreamError(`no response within ${opts.headersTimeoutMs} ms (firstByteTimeoutMs)`, { retryable: true })),
+            opts.headersTimeoutMs,
+          );
     let res: Response;
     try {
       res = await base(input, { ...init, signal: AbortSignal.any(signals) });

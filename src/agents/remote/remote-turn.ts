@@ -60,7 +60,10 @@ export interface RemoteTurnConfig {
   /** `agent 'x' (anthropic claude-…)`, the start of every error message. */
   label: string;
   maxRetries: number;
+  /** Longest silence inside a response. */
   timeoutMs: number;
+  /** Longest wait for a response to begin (its headers); defaults to timeoutMs. */
+  firstByteTimeoutMs?: number;
   /** The SDK retries failed requests itself (Anthropic, OpenAI); otherwise the turn does. */
   sdkRetries: boolean;
   /** Talks HTTP through `fetch` (false for in-process models: each call counts as one attempt). */
@@ -117,6 +120,8 @@ export async function* remoteTurn(cfg: RemoteTurnConfig, body: (turn: TurnContro
       const sdkMaxRetries = cfg.sdkRetries ? Math.max(0, budget - attempts - 1) : 0;
       let responded = false;
       let retryAfter: number | undefined;
+      // What the fetch layer saw go wrong with the latest attempt; more precise than an SDK's "Request timed out."
+      let fetchFailure: { attempt: number; error: AgentError } | undefined;
       const tickets: TokenTicket[] = [];
       const cut = new AbortController();
       // Set once the call's response has been read to its end: nothing is left to cut off then.
@@ -126,7 +131,8 @@ export async function* remoteTurn(cfg: RemoteTurnConfig, body: (turn: TurnContro
         signal: callSignal,
         stoppedByUser: () => signal.aborted,
         idleTimeoutMs: cfg.timeoutMs,
-        ...(cfg.sdkRetries ? {} : { headersTimeoutMs: cfg.timeoutMs }),
+        // Our own timer, also under an SDK: it names the setting, and the SDK retries its error like a dropped connection.
+        headersTimeoutMs: cfg.firstByteTimeoutMs ?? cfg.timeoutMs,
         ndjson: cfg.ndjson ?? false,
         observer: {
           beforeAttempt: cfg.limiter
@@ -140,6 +146,7 @@ export async function* remoteTurn(cfg: RemoteTurnConfig, body: (turn: TurnContro
           },
           failed: (attempt, error, retryable, wait) => {
             retryAfter = wait;
+            fetchFailure = { attempt, error };
             failures++;
             // The SDK will retry exactly when it has retries left for a retryable failure.
             if (cfg.sdkRetries && retryable && attempt - callStart <= sdkMaxRetries) {
@@ -186,7 +193,12 @@ export async function* remoteTurn(cfg: RemoteTurnConfig, body: (turn: TurnContro
       } catch (err) {
         if (signal.aborted) throw new AbortedError('aborted');
         total = addUsage(total, usage);
-        const error = toAgentError(err, { agentId: cfg.agentId, label: cfg.label, redact: cfg.redact });
+        const sdkError = toAgentError(err, { agentId: cfg.agentId, label: cfg.label, redact: cfg.redact });
+        // A request that never got a response: the SDK's wrapper (no status) says less than what the fetch layer saw.
+        const error =
+          !responded && sdkError.details.status === undefined && fetchFailure?.attempt === attempts && fetchFailure.error.details.status === undefined
+            ? toAgentError(fetchFailure.error, { agentId: cfg.agentId, label: cfg.label, redact: cfg.redact })
+            : sdkError;
         const attempt = Math.max(1, attempts);
         // A broken stream (after a 2xx) is retried by us whatever the SDK does. A failed request was
         // already retried by the SDK when there is one, so then its budget is spent or the error final.

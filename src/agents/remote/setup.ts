@@ -8,6 +8,7 @@ import { httpFetch } from './http-fetch.js';
 import { limiterKey, resolveEndpoint, type Endpoint, type EndpointSpec, type Provider } from './endpoint.js';
 import { redactor, urlSecrets } from './redact.js';
 import type { RemoteTurnConfig } from './remote-turn.js';
+import { firstByteTimeoutMs } from '../spec.js';
 
 /**
  * Without a registry in deps, agents share limiters when they were given the same environment object:
@@ -29,6 +30,7 @@ export interface RemoteSpec extends EndpointSpec {
   model: string;
   maxRetries: number;
   timeoutMs: number;
+  firstByteTimeoutMs?: number | undefined;
   rateLimit?: RateLimits | undefined;
 }
 
@@ -39,6 +41,8 @@ export interface RemoteSetup {
   limiter: RateLimiter;
   price: Price | undefined;
   label: string;
+  /** How long an attempt may wait for the response to begin. */
+  firstByteTimeoutMs: number;
   turnConfig(options: AgentStreamOptions, how: { sdkRetries: boolean; http?: boolean; ndjson?: boolean }): RemoteTurnConfig;
 }
 
@@ -51,7 +55,9 @@ export function remoteSetup(provider: Provider, spec: RemoteSpec, deps: AgentDep
   const price = priceFor(spec.model, deps.prices);
   if (!price && endpoint.official) logger.warn({ model: spec.model }, 'no price known for this model: its cost counts as 0 (add it to the scenario\'s prices)');
   const label = `agent '${spec.id}' (${spec.backend} ${spec.model})`;
+  const firstByte = firstByteTimeoutMs(spec);
   return {
+    firstByteTimeoutMs: firstByte,
     endpoint,
     redact,
     logger,
@@ -64,6 +70,7 @@ export function remoteSetup(provider: Provider, spec: RemoteSpec, deps: AgentDep
       label,
       maxRetries: spec.maxRetries,
       timeoutMs: spec.timeoutMs,
+      firstByteTimeoutMs: firstByte,
       sdkRetries: how.sdkRetries,
       http: how.http ?? true,
       ndjson: how.ndjson ?? false,

@@ -41,7 +41,7 @@ export function createOpenAICompletionsAgent(spec: Spec, deps: AgentDeps): Agent
           ...(s.frequencyPenalty !== undefined ? { frequency_penalty: s.frequencyPenalty } : {}),
           ...(stops.length > 0 ? { stop: stops } : {}),
         };
-        const stream = await openAIClient(setup, spec.timeoutMs, ctx).completions.create(params, { signal: ctx.signal });
+        const stream = await openAIClient(setup, setup.firstByteTimeoutMs + 1_000, ctx).completions.create(params, { signal: ctx.signal });
         let finish: string | undefined;
         for await (const raw of stream) {
           const parsed = ChunkShape.safeParse(raw);

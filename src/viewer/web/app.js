@@ -19,16 +19,23 @@ const state = {
   batch: params.get('batch'),
   filter: '',
   link: 'connecting',
+  everOpened: false,
 };
 
 const transcript = new TranscriptView($('transcript'), $('transcript-wrap'));
-const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+// A viewer bound beyond localhost lets only token holders read; on localhost the token is not needed to read.
+const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${state.token ? `?token=${encodeURIComponent(state.token)}` : ''}`;
 const conn = new Connection(wsUrl, {
   onMessage,
   onState(link) {
     state.link = link;
+    if (link === 'open') state.everOpened = true;
     const node = $('link');
-    node.textContent = { open: 'connected', connecting: 'connecting…', reconnecting: 'reconnecting…' }[link] ?? link;
+    // A viewer bound beyond localhost refuses pages without the token; the browser hides why, so say it.
+    const refused = link === 'reconnecting' && !state.everOpened && !state.token;
+    node.textContent = refused
+      ? 'not connected: this viewer may need the address with ?token= that it printed'
+      : ({ open: 'connected', connecting: 'connecting…', reconnecting: 'reconnecting…' }[link] ?? link);
     node.className = `link link-${link}`;
   },
   resumePoints: () => (state.selected ? [{ runId: state.selected, afterSeq: modelOf(state.selected).lastSeq }] : []),
@@ -53,8 +60,17 @@ function onMessage(msg) {
       state.runs.set(msg.run.runId, msg.run);
       // The first run to appear in an empty viewer is the one the user is waiting for.
       if (!state.selected && state.view === 'run') select(msg.run.runId);
+      // The address named a run that had not started yet (`arena demo` prints it first): follow it now.
+      else if (msg.run.runId === state.selected && modelOf(msg.run.runId).waiting) {
+        modelOf(msg.run.runId).waiting = false;
+        conn.send({ type: 'subscribe', runs: [{ runId: msg.run.runId, afterSeq: modelOf(msg.run.runId).lastSeq }] });
+        say('', 'ok');
+      }
       redrawLists();
       if (msg.run.runId === state.selected) drawHeader();
+      return;
+    case 'subscribed':
+      modelOf(msg.runId).waiting = false;
       return;
     case 'events':
       return applyEvents(msg.runId, msg.events);
@@ -65,6 +81,11 @@ function onMessage(msg) {
     case 'ack':
       return say(`${msg.command} sent to ${msg.runId}`, 'ok');
     case 'error':
+      if (msg.code === 'unknown_run' && state.selected && !state.runs.has(state.selected)) {
+        modelOf(state.selected).waiting = true;
+        drawHeader();
+        return say('', 'ok');
+      }
       return say(msg.message, 'error');
     default:
       return undefined;
@@ -141,13 +162,29 @@ function drawHeader() {
   select.append(el('option', { text: 'as narrator', attrs: { value: 'narrator' } }));
   for (const a of model.agents) select.append(el('option', { text: `as ${a.name}`, attrs: { value: a.id } }));
   if ([...select.options].some((o) => o.value === current)) select.value = current;
-  const controllable = Boolean(summary?.live) && !model.finished;
-  for (const node of document.querySelectorAll('#controls button, #controls textarea, #controls select')) node.disabled = !controllable;
-  $('control-hint').textContent = !summary?.live
-    ? 'this run is not running in the viewer’s process: watch only'
-    : state.token
-      ? ''
-      : 'read-only link: controls need the ?token= address printed by the server';
+  // The run's own events are the freshest word on its state; the run list catches up within a moment.
+  const live = Boolean(summary?.live) && !model.finished && !FINISHED.has(status);
+  const runState = model.status === 'starting' ? status : model.status;
+  const enabled = {
+    pause: live && runState === 'running',
+    resume: live && runState === 'paused',
+    stop: live && !model.stopRequested,
+    inject: live && !model.stopRequested,
+  };
+  for (const button of document.querySelectorAll('#controls button[data-cmd]')) button.disabled = !enabled[button.dataset.cmd];
+  for (const node of document.querySelectorAll('#inject-form button, #inject-form textarea, #inject-form select')) node.disabled = !enabled.inject;
+  $('control-hint').textContent = controlHint(model, summary, status);
+}
+
+const FINISHED = new Set(['completed', 'stopped', 'failed', 'interrupted']);
+
+/** Why the controls are off, when they are. */
+function controlHint(model, summary, status) {
+  if (!summary) return model.waiting ? 'waiting for this run to start…' : '';
+  if (model.finished || FINISHED.has(status)) return `this run is over (${model.finished ? model.status : status}): nothing left to steer`;
+  if (!summary.live) return 'this run is written by another process: watch only';
+  if (!state.token) return 'read-only link: controls need the ?token= address printed by the server';
+  return '';
 }
 
 function redrawLists() {

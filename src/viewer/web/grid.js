@@ -1,4 +1,6 @@
-// A batch at a glance: one cell per run, coloured by the attractor it is in now.
+// A batch at a glance: a matrix with one row per pairing (and scenario), one column per parameter set,
+// and in each cell the runs by repetition. Every tile names each attractor its run entered and the
+// turn it did, and is filled with the colour of the attractor the run is in now.
 import { attractorColour, clear, el } from './dom.js';
 
 const NO_BATCH = '(runs without a batch)';
@@ -8,39 +10,92 @@ export function batchesOf(runs) {
   return [...names].sort((a, b) => (a === NO_BATCH ? 1 : b === NO_BATCH ? -1 : a.localeCompare(b)));
 }
 
-function cellColour(run) {
-  if (run.attractors.length > 0) return attractorColour(run.attractors[0]);
-  return null;
+/** Row label: the pairing (models by seat), with the scenario when a batch has several. */
+function rowOf(run, scenarios) {
+  const cell = run.cell;
+  if (!cell) return run.scenario ?? 'runs';
+  const pairing = cell.pairing ? cell.pairing.join(' ↔ ') : run.agents.map((a) => a.name).join(' ↔ ') || 'scenario agents';
+  return scenarios > 1 ? `${cell.scenario} · ${pairing}` : pairing;
 }
 
-/** Redraw the grid of one batch; clicking a cell opens that run. */
+/** Column label: the parameters a plan varies besides the pairing. */
+function columnOf(run) {
+  const t = run.cell?.temperature;
+  return t === undefined ? 'default parameters' : `temperature ${t}`;
+}
+
+const byLabel = (a, b) => a.localeCompare(b, undefined, { numeric: true });
+
+/** One run's tile: repetition, turns, status, and every attractor entered with its onset turn. */
+function tile(run, onOpen) {
+  const now = run.attractors[0];
+  const onsets = run.onsets ?? run.seenAttractors.map((attractor) => ({ attractor, turn: null }));
+  const rep = run.cell ? `#${run.cell.repetition}` : run.runId;
+  const node = el(
+    'button',
+    {
+      className: `cell status-${run.status}${now ? ' in-attractor' : ''}${run.live ? ' live' : ''}`,
+      attrs: { type: 'button' },
+      title: `${run.runId}\n${run.status} · ${run.turns} turns${onsets.length ? `\n${onsets.map((o) => `${o.attractor} from turn ${o.turn ?? '?'}`).join('\n')}` : ''}`,
+      dataset: { runId: run.runId, attractor: now ?? '', repetition: run.cell ? String(run.cell.repetition) : '' },
+      on: { click: () => onOpen(run.runId) },
+    },
+    [
+      el('span', { className: 'cell-top' }, [el('span', { className: 'cell-rep', text: rep }), el('span', { className: 'cell-turns', text: `${run.turns} t · ${run.status}` })]),
+      el(
+        'span',
+        { className: 'cell-onsets' },
+        onsets.length === 0
+          ? [el('span', { className: 'cell-none', text: 'no attractor' })]
+          : onsets.map((o) => {
+              const inNow = run.attractors.includes(o.attractor);
+              const chip = el('span', { className: `onset-chip${inNow ? ' now' : ''}`, text: `${o.attractor} @${o.turn ?? '?'}`, dataset: { attractor: o.attractor } });
+              chip.style.setProperty('--chip', attractorColour(o.attractor));
+              return chip;
+            }),
+      ),
+    ],
+  );
+  if (now) node.style.setProperty('--cell', attractorColour(now));
+  return node;
+}
+
+/** Redraw the grid of one batch; clicking a tile opens that run. */
 export function drawGrid(root, legend, runs, batch, onOpen) {
   clear(root);
   clear(legend);
-  const cells = runs.filter((r) => (r.batch ?? NO_BATCH) === batch).sort((a, b) => a.runId.localeCompare(b.runId));
+  const inBatch = runs.filter((r) => (r.batch ?? NO_BATCH) === batch);
+  if (inBatch.length === 0) {
+    root.append(el('p', { className: 'empty', text: 'no runs in this batch' }));
+    return;
+  }
+  const scenarios = new Set(inBatch.map((r) => r.cell?.scenario ?? r.scenario)).size;
+  const rows = [...new Set(inBatch.map((r) => rowOf(r, scenarios)))].sort(byLabel);
+  const columns = [...new Set(inBatch.map(columnOf))].sort(byLabel);
+  const table = el('table', { className: 'matrix' });
+  table.append(el('thead', {}, [el('tr', {}, [el('th', { text: 'pairing' }), ...columns.map((c) => el('th', { text: c, attrs: { scope: 'col' } }))])]));
+  const body = el('tbody');
+  for (const row of rows) {
+    const tr = el('tr', {}, [el('th', { text: row, attrs: { scope: 'row' } })]);
+    for (const column of columns) {
+      const here = inBatch
+        .filter((r) => rowOf(r, scenarios) === row && columnOf(r) === column)
+        .sort((a, b) => (a.cell?.repetition ?? 0) - (b.cell?.repetition ?? 0) || a.runId.localeCompare(b.runId));
+      tr.append(el('td', {}, [el('div', { className: 'tiles' }, here.map((r) => tile(r, onOpen)))]));
+    }
+    body.append(tr);
+  }
+  table.append(body);
+  root.append(table);
+
   const counts = new Map();
   let none = 0;
-  for (const run of cells) {
-    const colour = cellColour(run);
-    if (run.attractors.length === 0) none += 1;
-    for (const a of run.attractors) counts.set(a, (counts.get(a) ?? 0) + 1);
-    const cell = el(
-      'button',
-      {
-        className: `cell status-${run.status}${colour ? ' in-attractor' : ''}${run.live ? ' live' : ''}`,
-        attrs: { type: 'button' },
-        title: `${run.runId}\n${run.status} · ${run.turns} turns${run.attractors.length ? `\nin: ${run.attractors.join(', ')}` : ''}${run.seenAttractors.length ? `\nseen: ${run.seenAttractors.join(', ')}` : ''}`,
-        dataset: { runId: run.runId, attractor: run.attractors[0] ?? '' },
-        on: { click: () => onOpen(run.runId) },
-      },
-      [el('span', { className: 'cell-id', text: run.runId.length > 14 ? `…${run.runId.slice(-12)}` : run.runId }), el('span', { className: 'cell-turns', text: `T${run.turns}` })],
-    );
-    if (colour) cell.style.setProperty('--cell', colour);
-    root.append(cell);
+  for (const run of inBatch) {
+    if (run.seenAttractors.length === 0) none += 1;
+    for (const a of run.seenAttractors) counts.set(a, (counts.get(a) ?? 0) + 1);
   }
   for (const [name, count] of [...counts.entries()].sort()) {
-    legend.append(el('span', { className: 'legend-item' }, [el('span', { className: 'swatch', style: { background: attractorColour(name) } }), el('span', { text: `${name} (${count})` })]));
+    legend.append(el('span', { className: 'legend-item' }, [el('span', { className: 'swatch', style: { background: attractorColour(name) } }), el('span', { text: `${name} (${count} entered)` })]));
   }
   legend.append(el('span', { className: 'legend-item' }, [el('span', { className: 'swatch none' }), el('span', { text: `no attractor (${none})` })]));
-  if (cells.length === 0) root.append(el('p', { className: 'empty', text: 'no runs in this batch' }));
 }

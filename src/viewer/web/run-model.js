@@ -37,6 +37,8 @@ export class RunModel {
     this.scenario = null;
     this.agents = [];
     this.status = 'starting';
+    /** A stop was asked for: the controls are off while the run winds down. */
+    this.stopRequested = false;
     /** Transcript items in display order: turns, interventions, attractor onsets, notes. */
     this.items = [];
     this.turnItems = new Map();
@@ -70,7 +72,7 @@ export class RunModel {
    * {keywords: true}, {meta: true} (any combination), or null when the event was already applied.
    */
   apply(event) {
-    if (event.type !== 'turn.delta') {
+    if (event.type !== 'turn.delta' && event.type !== 'turn.waiting') {
       if (event.seq <= this.lastSeq) return null;
       this.lastSeq = event.seq;
     }
@@ -93,10 +95,32 @@ export class RunModel {
         if (this.status === 'starting') this.status = 'running';
         return isNew ? { added: item } : { updated: item };
       }
-      case 'turn.delta': {
-        if ((event.channel ?? 'text') !== 'text') return null;
+      case 'turn.waiting': {
         const item = this.turnItem(event.turn, event.agentId);
         if (item.done) return null;
+        const isNew = item.fresh;
+        item.fresh = false;
+        item.waiting = { attempt: event.attempt, elapsedMs: event.elapsedMs, attemptElapsedMs: event.attemptElapsedMs };
+        return isNew ? { added: item } : { updated: item };
+      }
+      case 'turn.delta': {
+        if ((event.channel ?? 'text') !== 'text') {
+          // Thinking counts as an answer having begun.
+          const item = this.turnItem(event.turn, event.agentId);
+          if (!item.waiting) return null;
+          item.waiting = null;
+          return { updated: item };
+        }
+        const item = this.turnItem(event.turn, event.agentId);
+        if (item.done) return null;
+        if (item.waiting) {
+          // The first token after a wait: redraw the card whole, without the waiting line.
+          item.waiting = null;
+          item.streaming = true;
+          item.fresh = false;
+          item.text += event.text;
+          return { updated: item };
+        }
         if (event.i !== undefined) {
           const key = `${item.key}:${event.seq}:${event.i}`;
           if (this.seenDeltas.has(key)) return null;
@@ -110,6 +134,7 @@ export class RunModel {
       }
       case 'turn.completed': {
         const item = this.turnItem(event.turn, event.agentId);
+        item.waiting = null;
         const isNew = item.fresh;
         Object.assign(item, { fresh: false, streaming: false, done: true, text: event.text, empty: event.empty ?? event.text.trim() === '' });
         item.meta = { finishReason: event.finishReason, latencyMs: event.latencyMs, outputTokens: event.usage.outputTokens, attempts: event.attempts };
@@ -117,9 +142,18 @@ export class RunModel {
       }
       case 'turn.failed': {
         const item = this.turnItem(event.turn, event.agentId);
+        item.waiting = null;
         const isNew = item.fresh;
         item.fresh = false;
         item.streaming = false;
+        // A turn cut short by a stop is not a failure: older logs say so only through the error's name.
+        if (event.aborted || event.error.name === 'AbortedError') {
+          item.stopped = true;
+          item.done = true;
+          item.text = event.partialText ?? item.text;
+          item.notes.push('stopped during this turn; the partial text is not counted as a turn');
+          return isNew ? { added: item } : { updated: item };
+        }
         const what = `attempt ${event.attempt} failed: ${event.error.name}: ${event.error.message}${event.error.status ? ` (HTTP ${event.error.status})` : ''}`;
         item.notes.push(event.willRetry ? `${what} — retrying` : what);
         if (event.willRetry) item.text = '';
@@ -162,8 +196,16 @@ export class RunModel {
         }
         if (event.kind === 'pause') this.status = 'paused';
         if (event.kind === 'resume') this.status = 'running';
-        const verb = { pause: 'paused', resume: 'resumed', stop: 'stop requested' }[event.kind];
-        return { meta: true, added: this.note(`${verb} by ${event.by} after turn ${event.turn}`, event.turn, event.kind) };
+        if (event.kind === 'stop') this.stopRequested = true;
+        // `turn` counts the turns done; one may be streaming: a pause waits for it, a stop cuts it short.
+        const inFlight = [...this.turnItems.values()].find((t) => t.turn === event.turn + 1 && !t.done);
+        const text =
+          event.kind === 'pause' && inFlight
+            ? `pause requested by ${event.by} during turn ${inFlight.turn}: the run pauses once it ends`
+            : event.kind === 'stop' && inFlight
+              ? `stopped by ${event.by} during turn ${inFlight.turn}`
+              : `${{ pause: 'paused', resume: 'resumed', stop: 'stopped' }[event.kind]} by ${event.by} after turn ${event.turn}`;
+        return { meta: true, added: this.note(text, event.turn, event.kind) };
       }
       case 'run.finished':
         this.status = event.status;
@@ -196,7 +238,7 @@ export class RunModel {
     const key = `${turn}:${agentId}`;
     let item = this.turnItems.get(key);
     if (!item) {
-      item = this.push({ kind: 'turn', key, turn, agentId, text: '', streaming: false, done: false, failed: false, empty: false, notes: [], meta: null, fresh: true });
+      item = this.push({ kind: 'turn', key, turn, agentId, text: '', streaming: false, done: false, failed: false, stopped: false, empty: false, notes: [], meta: null, fresh: true, waiting: null });
       this.turnItems.set(key, item);
     }
     return item;

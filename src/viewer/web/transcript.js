@@ -141,7 +141,7 @@ export class TranscriptView {
 
   renderTurn(item, node) {
     const index = this.model.agentIndex(item.agentId);
-    node.className = ['turn', item.streaming ? 'streaming' : '', item.failed ? 'failed' : '', item.empty ? 'empty' : ''].filter(Boolean).join(' ');
+    node.className = ['turn', item.streaming ? 'streaming' : '', item.failed ? 'failed' : '', item.stopped ? 'stopped' : '', item.empty ? 'empty' : ''].filter(Boolean).join(' ');
     node.dataset.turn = String(item.turn);
     node.dataset.agent = item.agentId;
     node.style.setProperty('--persona', personaColour(index));
@@ -149,14 +149,25 @@ export class TranscriptView {
       ? `${item.meta.outputTokens} tok · ${(item.meta.latencyMs / 1000).toFixed(1)} s${item.meta.attempts > 1 ? ` · ${item.meta.attempts} attempts` : ''}${item.meta.finishReason !== 'stop' && item.meta.finishReason !== 'end_turn' ? ` · ${item.meta.finishReason}` : ''}`
       : item.failed
         ? 'failed'
-        : item.streaming
-          ? 'streaming…'
-          : '';
+        : item.stopped
+          ? 'cut short by the stop'
+          : item.waiting
+            ? `waiting for a response · ${formatSeconds(item.waiting.elapsedMs)}${item.waiting.attempt > 1 ? ` · attempt ${item.waiting.attempt}` : ''}`
+            : item.streaming
+              ? 'streaming…'
+              : '';
     const text = el('div', { className: 'turn-text' });
-    if (item.streaming) {
+    if (item.waiting && !item.text) {
+      text.append(
+        el('span', {
+          className: 'waiting',
+          text: `no answer yet: ${formatSeconds(item.waiting.attemptElapsedMs)} on attempt ${item.waiting.attempt}${item.waiting.attempt > 1 ? ` (${formatSeconds(item.waiting.elapsedMs)} since the turn began)` : ''}`,
+        }),
+      );
+    } else if (item.streaming) {
       text.dataset.plain = '1';
       text.append(document.createTextNode(item.text));
-    } else if (item.empty && !item.failed) {
+    } else if (item.empty && !item.failed && !item.stopped) {
       text.append(el('span', { className: 'placeholder', text: '(empty turn)' }));
     } else {
       text.append(highlighted(item.text, this.model.keywordsFor(item.turn)));
@@ -166,6 +177,7 @@ export class TranscriptView {
         el('span', { className: 'turn-no', text: `Turn ${item.turn}` }),
         el('span', { className: 'speaker', text: this.model.agentName(item.agentId) }),
         item.failed ? el('span', { className: 'failed-badge', text: 'FAILED' }) : null,
+        item.stopped ? el('span', { className: 'stopped-badge', text: 'STOPPED' }) : null,
         el('span', { className: 'turn-meta', text: meta }),
       ]),
       text,
@@ -181,6 +193,11 @@ export class TranscriptView {
   scrollToEnd() {
     this.scroller.scrollTop = this.scroller.scrollHeight;
   }
+}
+
+function formatSeconds(ms) {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
 }
 
 export function formatScore(score) {

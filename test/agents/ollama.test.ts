@@ -51,6 +51,26 @@ describe('ollama chat agent', () => {
     expect(finish(parts)).toMatchObject({ attempts: 2 });
   });
 
+  it('says what an error object from Ollama says, in a response and inside the stream, never [object Object]', async () => {
+    const { server, agent } = await setup({ maxRetries: 0 });
+    server.queue({ kind: 'status', status: 404, json: { error: { message: "model 'llama3.2' not found", type: 'not_found' } } });
+    const refused = await collect(agent.stream(streamOptions({ self: ALICE, transcript: conversation, turn: 2 })));
+    expect(errors(refused)).toEqual([{ attempt: 1, willRetry: false, name: 'AgentError', message: expect.stringContaining("model 'llama3.2' not found") }]);
+    expect(errors(refused)[0]!.message).not.toContain('[object Object]');
+
+    const frames = (ollamaChatReply(['half a ']) as { frames: string[] }).frames.slice(0, 1);
+    server.queue({ kind: 'stream', contentType: 'application/x-ndjson', frames: [...frames, `${JSON.stringify({ error: { message: 'the model runner stopped', code: 500 } })}\n`] });
+    const cut = await collect(agent.stream(streamOptions({ self: ALICE, transcript: conversation, turn: 2 })));
+    expect(errors(cut)).toEqual([{ attempt: 1, willRetry: false, name: 'AgentError', message: expect.stringContaining('the model runner stopped') }]);
+    expect(errors(cut)[0]!.message).not.toContain('[object Object]');
+    expect(finish(cut)).toBeUndefined();
+
+    // A plain string, as Ollama usually sends it, reads as before.
+    server.queue({ kind: 'stream', contentType: 'application/x-ndjson', frames: [...frames, `${JSON.stringify({ error: 'out of memory' })}\n`] });
+    const plain = await collect(agent.stream(streamOptions({ self: ALICE, transcript: conversation, turn: 2 })));
+    expect(errors(plain)[0]!.message).toContain('out of memory');
+  });
+
   it('does not skip a malformed line the way the client would: the attempt fails', async () => {
     const { server, agent } = await setup({ maxRetries: 0 });
     server.queue(withMalformedFrame(ollamaChatReply(['a', 'b', 'c']), 1));

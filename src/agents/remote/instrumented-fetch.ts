@@ -60,7 +60,22 @@ function checkLines(text: string): void {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new MalformedChunkError(`unexpected line in the NDJSON stream: ${JSON.stringify(line.slice(0, 120))}`, { retryable: true });
     }
+    // Ollama reports a failure mid-stream as a line {"error": …}; its client would throw it as "[object Object]" when it is not a string.
+    if ('error' in value) throw new AgentError(`the server reported an error in the stream: ${errorText((value as { error: unknown }).error)}`, { retryable: false });
   }
+}
+
+/** What an error field says, whether a string or an object ({message, type, code}). */
+export function errorText(error: unknown): string {
+  if (typeof error === 'string') return error;
+  if (error !== null && typeof error === 'object') {
+    const { message, type, code } = error as { message?: unknown; type?: unknown; code?: unknown };
+    if (typeof message === 'string') {
+      const tags = [type, code].filter((x) => typeof x === 'string' || typeof x === 'number');
+      return tags.length > 0 ? `${message} (${tags.join(', ')})` : message;
+    }
+  }
+  return JSON.stringify(error)?.slice(0, 300) ?? String(error);
 }
 
 /** The body, failing with StalledStreamError when no chunk arrives for `idleMs`, and optionally line-checked. */
@@ -151,10 +166,18 @@ export function instrumentFetch(base: Fetch, opts: InstrumentOptions): Fetch {
         { status: res.status, retryable: shouldRetry(res) },
       );
       observer.failed(attempt, error, shouldRetry(res), wait);
-      // The Ollama client prints non-JSON error bodies to stdout; hand it JSON instead.
-      if (opts.ndjson && res.body && !(res.headers.get('content-type') ?? '').includes('json')) {
+      // The Ollama client prints non-JSON error bodies to stdout, and turns an error that is an object into
+      // "[object Object]": hand it JSON whose error is a sentence.
+      if (opts.ndjson && res.body) {
         const text = await new Response(guardBody(res.body, opts.idleTimeoutMs, false)).text().catch(() => '');
-        return new Response(JSON.stringify({ error: text.trim().slice(0, 500) || `HTTP ${res.status}` }), {
+        let said = text.trim().slice(0, 500);
+        try {
+          const parsed = JSON.parse(text) as unknown;
+          if (parsed !== null && typeof parsed === 'object' && 'error' in parsed) said = errorText(parsed.error);
+        } catch {
+          // Not JSON: the text itself is what the server said.
+        }
+        return new Response(JSON.stringify({ error: said || `HTTP ${res.status}` }), {
           status: res.status,
           statusText: res.statusText,
           headers: { 'content-type': 'application/json' },

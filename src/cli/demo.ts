@@ -29,6 +29,12 @@ export default defineCommand({
     const scenario = applyOverrides(demoScenario(), values);
     // Every chart of the viewer should have something to show; the offline encoder needs no key and no network.
     const shown = { ...values, embeddings: values.embeddings ?? 'offline' };
+    // A newcomer's first command: say what is happening before the embedder has loaded (a few seconds).
+    if (!values.quiet) {
+      (values.json ? io.stderr : io.stdout).write(
+        `arena demo: two scripted personas, no key, no network${shown.embeddings === 'none' ? '' : '; loading the offline embedding model for the drift chart…'}\n`,
+      );
+    }
     return executeRun({ scenario, scenarioDir: io.cwd, runsDir: runsDirOf(values, io), env: io.env }, shown, io, defaultExtras(), {
       viewByDefault: true,
       waitForPageMs: 60_000,

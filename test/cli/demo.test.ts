@@ -60,6 +60,8 @@ describe.concurrent('arena demo (the new-user path)', () => {
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('── turn 1 · Ada ──');
     expect(res.stdout).toContain('Shall we compare notes from this week?');
+    // The first line says what is going on while the embedder loads, before any turn.
+    expect(res.stdout.split('\n')[0]).toBe('arena demo: two scripted personas, no key, no network; loading the offline embedding model for the drift chart…');
     const logLine = res.stdout.trimEnd().split('\n').at(-1)!;
     expect(logLine).toMatch(/^run log: .*events\.jsonl$/);
     const file = logLine.slice('run log: '.length);

@@ -4,7 +4,7 @@
 // left; repetition: when its loop line is said again), and the onset is the first turn from which
 // every later turn is in the state.
 import { ATTRACTOR_POOLS, LOOP_LINES, TOPICS } from './pools.mjs';
-import { createRng } from '../../dist/agents/scripted/_random.js';
+import { createRng } from '../../dist/seeded-random.js';
 
 const rng = (seed) => createRng(seed);
 const pick = (r, xs) => xs[Math.floor(r() * xs.length)];

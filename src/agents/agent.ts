@@ -1,4 +1,7 @@
-import type { Usage } from '../runlog/events.js';
+import type { Logger } from 'pino';
+import type { Sleep } from '../clock.js';
+import type { Usage } from '../usage.js';
+import type { LimiterRegistry } from './limiter.js';
 
 /** One entry of the shared conversation, as every agent sees it before its own view is built. */
 export interface TranscriptEntry {
@@ -97,6 +100,22 @@ export interface Agent {
   close?(): Promise<void>;
 }
 
-export function emptyUsage(): Usage {
-  return { inputTokens: 0, outputTokens: 0 };
+/** Everything an agent may need from outside, passed in so tests can replace it. */
+export interface AgentDeps {
+  /** Environment (keys, endpoints); defaults to process.env merged with .env by the CLI. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Folder of the scenario file; relative paths in agent specs resolve against it. */
+  scenarioDir: string;
+  logger: Logger;
+  /** fetch used by SDK clients (tests inject one that records or faults). */
+  fetch?: typeof globalThis.fetch;
+  /** Sleep used for streaming pace; tests pass one that resolves at once. */
+  sleep?: Sleep;
+  /** Prices per million tokens by model, overriding the built-in table. */
+  prices?: Record<string, { input: number; output: number; cacheRead?: number; cacheWrite?: number }>;
+  /**
+   * Rate limiters shared across runs (a batch passes one registry to all its runs). Without it, agents
+   * created with the same deps object share limiters with each other only.
+   */
+  limiters?: LimiterRegistry;
 }

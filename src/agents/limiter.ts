@@ -1,4 +1,4 @@
-import { timerSleep, type Sleep } from './remote/_sleep.js';
+import { timerSleep, type Sleep } from '../clock.js';
 
 /** Limits of one endpoint (one provider account). Absent fields do not limit. */
 export interface RateLimits {

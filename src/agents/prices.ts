@@ -1,4 +1,4 @@
-import type { Usage } from '../runlog/events.js';
+import type { Usage } from '../usage.js';
 
 /** USD per million tokens. Cache prices default to the input price when a provider has none. */
 export interface Price {

@@ -4,7 +4,8 @@ import type { Sampling } from '../agents/agent.js';
 import { AbortedError, AgentError, describeError } from '../errors.js';
 import type { EventBus } from './event-bus.js';
 import type { TurnInput, TurnOutput } from './machine.js';
-import { streamText, type Sleep } from '../agents/scripted/_stream-text.js';
+import type { Sleep } from '../clock.js';
+import { streamText } from '../agents/stream-text.js';
 
 /** Per-agent settings the turn loop needs besides the Agent itself. */
 export interface AgentSlot {

@@ -1,9 +1,10 @@
 import { assign, emit, enqueueActions, setup } from 'xstate';
 import type { Participant, TranscriptEntry } from '../agents/agent.js';
-import type { EventBody, RunStatus, Usage } from '../runlog/events.js';
+import type { EventBody, RunStatus } from '../runlog/events.js';
+import type { Usage } from '../usage.js';
 import type { AttractorAction, TurnPolicy } from './scenario.js';
 import { nextSpeaker } from './turn-policy.js';
-import { createRng, hashSeed } from '../agents/scripted/_random.js';
+import { createRng, hashSeed } from '../seeded-random.js';
 
 /** What the turn runner is asked to do for one turn. */
 export interface TurnInput {

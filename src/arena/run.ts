@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { createActor } from 'xstate';
 import type { Logger } from 'pino';
-import type { Agent, Participant } from '../agents/agent.js';
-import { createAgent, type AgentDeps } from '../agents/create-agent.js';
-import { realSleep, type Sleep } from '../agents/scripted/_stream-text.js';
+import type { Agent, AgentDeps, Participant } from '../agents/agent.js';
+import { createAgent } from '../agents/create-agent.js';
+import { timerSleep, type Sleep } from '../clock.js';
 import type { ArenaEvent, RunStatus } from '../runlog/events.js';
 import { RunLogWriter, type WriteBytes } from '../runlog/writer.js';
 import type { RunState } from '../runlog/resume.js';
@@ -103,7 +103,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   const runId = resume?.state.started.runId ?? options.runId ?? newRunId(scenario.name, now());
   const runDir = resolve(options.runDir ?? join(options.runsDir, runId));
   const logger = (options.logger ?? silentLogger()).child({ runId });
-  const sleep = options.sleep ?? realSleep;
+  const sleep = options.sleep ?? timerSleep;
 
   const deps: AgentDeps = {
     env: options.env ?? {},

@@ -1,5 +1,5 @@
 import type { Participant } from '../agents/agent.js';
-import { createRng, hashSeed } from '../agents/scripted/_random.js';
+import { createRng, hashSeed } from '../seeded-random.js';
 import type { TurnPolicy } from './scenario.js';
 
 /**

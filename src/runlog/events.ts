@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Usage } from '../usage.js';
 
 /**
  * The run-log contract (see DESIGN.md). Each line of events.jsonl is one of these objects.
@@ -19,8 +20,7 @@ export const UsageSchema = z.object({
   cacheReadTokens: z.number().nonnegative().optional(),
   cacheWriteTokens: z.number().nonnegative().optional(),
   reasoningTokens: z.number().nonnegative().optional(),
-});
-export type Usage = z.infer<typeof UsageSchema>;
+}) satisfies z.ZodType<Usage>;
 
 export const ErrorInfoSchema = z.object({
   name: z.string(),

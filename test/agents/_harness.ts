@@ -1,7 +1,6 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import type { AgentStreamOptions, AgentStreamPart, Participant, TranscriptEntry } from '../../src/agents/agent.js';
-import type { AgentDeps } from '../../src/agents/create-agent.js';
+import type { AgentDeps, AgentStreamOptions, AgentStreamPart, Participant, TranscriptEntry } from '../../src/agents/agent.js';
 
 /** A debug-level pino logger whose JSON lines are kept in `lines` (no redaction: we test our own hygiene). */
 export function captureLogger(): { logger: Logger; lines: string[] } {

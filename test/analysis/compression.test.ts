@@ -2,7 +2,7 @@ import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CompressionStream } from '../../src/analysis/compression.js';
 import { driftGenerator } from '../../src/agents/scripted/drift.js';
-import { createRng } from '../../src/agents/scripted/_random.js';
+import { createRng } from '../../src/seeded-random.js';
 
 /**
  * zlib level 1 on the last `turns` turns of a conversation coded as one stream ("\n" between turns), given

@@ -1,5 +1,5 @@
 import type { Agent, AgentStreamOptions, AgentStreamPart } from '../../src/agents/agent.js';
-import type { Sleep } from '../../src/agents/scripted/_stream-text.js';
+import type { Sleep } from '../../src/clock.js';
 import { AbortedError } from '../../src/errors.js';
 import { ScenarioSchema, type Scenario, type ScenarioInput } from '../../src/arena/scenario.js';
 

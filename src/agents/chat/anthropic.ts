@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsStreaming, MessageParam, TextBlockParam } from '@anthropic-ai/sdk/resources/messages/messages';
 import { z } from 'zod';
 import type { Agent, FinishReason } from '../agent.js';
-import type { AgentDeps } from '../create-agent.js';
+import type { AgentDeps } from '../agent.js';
 import type { AnthropicAgentSchema } from '../spec.js';
 import { buildChatView } from '../chat-view.js';
 import { estimateTokens } from '../_tokens.js';

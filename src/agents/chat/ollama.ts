@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Agent } from '../agent.js';
-import type { AgentDeps } from '../create-agent.js';
+import type { AgentDeps } from '../agent.js';
 import type { OllamaAgentSchema } from '../spec.js';
 import { buildChatView } from '../chat-view.js';
 import { estimateTokens } from '../_tokens.js';

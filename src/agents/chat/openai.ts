@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { z } from 'zod';
 import type { Agent, FinishReason } from '../agent.js';
-import type { AgentDeps } from '../create-agent.js';
+import type { AgentDeps } from '../agent.js';
 import type { OpenAIAgentSchema } from '../spec.js';
 import { buildChatView } from '../chat-view.js';
 import { estimateTokens } from '../_tokens.js';

@@ -1,13 +1,12 @@
 import type { Logger } from 'pino';
 import type { AgentStreamPart, FinishReason } from '../agent.js';
-import { emptyUsage } from '../agent.js';
-import type { Usage } from '../../runlog/events.js';
+import { emptyUsage, type Usage } from '../../usage.js';
 import { AbortedError, AgentError } from '../../errors.js';
 import type { RateLimiter, TokenTicket } from '../limiter.js';
 import { addUsage, costOf, type Price } from '../prices.js';
 import { estimateTokens } from '../_tokens.js';
 import { Channel } from './_channel.js';
-import type { Sleep } from './_sleep.js';
+import type { Sleep } from '../../clock.js';
 import { instrumentFetch } from './instrumented-fetch.js';
 import { StopCutter } from './stop-cutter.js';
 import { IncompleteStreamError, retryableStatus, toAgentError } from './stream-errors.js';

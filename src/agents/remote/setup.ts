@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { AgentStreamOptions } from '../agent.js';
-import type { AgentDeps } from '../create-agent.js';
+import type { AgentDeps } from '../agent.js';
 import { LimiterRegistry, type RateLimiter, type RateLimits } from '../limiter.js';
 import { priceFor, type Price } from '../prices.js';
-import { timerSleep } from './_sleep.js';
+import { timerSleep } from '../../clock.js';
 import { httpFetch } from './http-fetch.js';
 import { limiterKey, resolveEndpoint, type Endpoint, type EndpointSpec, type Provider } from './endpoint.js';
 import { redactor, urlSecrets } from './redact.js';

@@ -1,5 +1,5 @@
 import type { FinishReason, Participant, TranscriptEntry } from '../agent.js';
-import type { Rng } from './_random.js';
+import type { Rng } from '../../seeded-random.js';
 
 /** What a scripted generator knows when it is asked for a turn. */
 export interface GeneratorContext {

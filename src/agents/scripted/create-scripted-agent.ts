@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
-import type { Agent, AgentStreamOptions, AgentStreamPart } from '../agent.js';
-import type { AgentDeps } from '../create-agent.js';
+import type { Agent, AgentDeps, AgentStreamOptions, AgentStreamPart } from '../agent.js';
 import type { ScriptedAgentSchema } from '../spec.js';
 import { InputError } from '../../errors.js';
 import { readRunLog, runLogPath } from '../../runlog/reader.js';
 import type { TextGenerator } from './_generator.js';
-import { createRng, hashSeed } from './_random.js';
-import { realSleep, streamText } from './_stream-text.js';
+import { createRng, hashSeed } from '../../seeded-random.js';
+import { timerSleep } from '../../clock.js';
+import { streamText } from '../stream-text.js';
 import { scriptGenerator } from './script.js';
 import { cycleGenerator } from './cycle.js';
 import { echoGenerator } from './echo.js';
@@ -65,7 +65,7 @@ export async function createScriptedAgent(spec: ScriptedSpec, deps: AgentDeps): 
   // Without a delay the chunks would all arrive in the same instant: stream the turn as one, which spares
   // an instant agent a dozen async steps per turn. With a delay, two words a chunk unless told otherwise.
   const words = spec.generator.chunkWords ?? (delayMs > 0 ? 2 : Infinity);
-  const sleep = deps.sleep ?? realSleep;
+  const sleep = deps.sleep ?? timerSleep;
   return {
     id: spec.id,
     name: spec.name ?? spec.id,

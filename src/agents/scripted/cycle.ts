@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { CycleGeneratorSchema } from './spec.js';
 import { lastFromOthers, type TextGenerator } from './_generator.js';
-import { pick } from './_random.js';
+import { pick } from '../../seeded-random.js';
 
 /** Fill {turn}, {name}, {other} and {last} in a template. */
 export function fillTemplate(template: string, values: Record<string, string>): string {

@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import type { MarkovGeneratorSchema } from './spec.js';
 import type { TextGenerator } from './_generator.js';
-import type { Rng } from './_random.js';
-import { pick } from './_random.js';
+import type { Rng } from '../../seeded-random.js';
+import { pick } from '../../seeded-random.js';
 
 /** A word-level Markov chain: each state is `order` words, mapped to the words seen after it. */
 export class MarkovChain {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Agent } from '../agent.js';
-import type { AgentDeps } from '../create-agent.js';
+import type { AgentDeps } from '../agent.js';
 import type { OllamaGenerateAgentSchema } from '../spec.js';
 import { remoteSetup } from '../remote/setup.js';
 import { ollamaClient, ollamaOptions, ollamaParts } from '../remote/ollama-client.js';

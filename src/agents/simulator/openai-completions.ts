@@ -1,7 +1,7 @@
 import type { CompletionCreateParamsStreaming } from 'openai/resources/completions';
 import { z } from 'zod';
 import type { Agent } from '../agent.js';
-import type { AgentDeps } from '../create-agent.js';
+import type { AgentDeps } from '../agent.js';
 import type { OpenAICompletionsAgentSchema } from '../spec.js';
 import { remoteSetup } from '../remote/setup.js';
 import { MalformedChunkError } from '../remote/stream-errors.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/errors.js';
 import { MarkovChain } from '../../../src/agents/scripted/markov.js';
-import { createRng } from '../../../src/agents/scripted/_random.js';
+import { createRng } from '../../../src/seeded-random.js';
 import { tempDir } from '../../helpers/tmp-dir.js';
 import { converse, scripted } from './_drive.js';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chunkText, realSleep, streamText } from '../../../src/agents/scripted/_stream-text.js';
+import { chunkText, streamText } from '../../../src/agents/stream-text.js';
+import { timerSleep } from '../../../src/clock.js';
 import type { AgentStreamPart } from '../../../src/agents/agent.js';
 import { AbortedError } from '../../../src/errors.js';
 import { scripted, turnOf } from './_drive.js';
@@ -54,7 +55,7 @@ describe('scripted streaming', () => {
   it('stops promptly with AbortedError when its signal aborts mid-stream', async () => {
     const controller = new AbortController();
     const seen: AgentStreamPart[] = [];
-    const stream = streamText('one two three four', { delayMs: 10_000, words: 1, sleep: realSleep, signal: controller.signal, reason: 'stop' });
+    const stream = streamText('one two three four', { delayMs: 10_000, words: 1, sleep: timerSleep, signal: controller.signal, reason: 'stop' });
     const started = Date.now();
     const consume = (async () => {
       for await (const p of stream) {
@@ -69,10 +70,10 @@ describe('scripted streaming', () => {
 
   it('the real sleep waits about the asked time', async () => {
     const started = Date.now();
-    await realSleep(30);
+    await timerSleep(30);
     expect(Date.now() - started).toBeGreaterThanOrEqual(25);
     const c = new AbortController();
     c.abort();
-    await expect(realSleep(10, c.signal)).rejects.toBeInstanceOf(AbortedError);
+    await expect(timerSleep(10, c.signal)).rejects.toBeInstanceOf(AbortedError);
   });
 });

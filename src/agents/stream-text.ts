@@ -1,21 +1,6 @@
-import type { AgentStreamPart, FinishReason } from '../agent.js';
-import { AbortedError } from '../../errors.js';
-
-export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
-
-export const realSleep: Sleep = (ms, signal) =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new AbortedError('aborted'));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new AbortedError('aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+import type { AgentStreamPart, FinishReason } from './agent.js';
+import type { Sleep } from '../clock.js';
+import { AbortedError } from '../errors.js';
 
 /** Split text into chunks of `words` words, keeping the whitespace so the chunks join back exactly. */
 export function chunkText(text: string, words: number): string[] {

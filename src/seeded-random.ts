@@ -1,6 +1,7 @@
 /**
- * Deterministic randomness for scripted generators. Every draw is derived from (seed, agent, turn)
- * rather than from a generator's running state, so a resumed run says exactly what the original would have.
+ * Deterministic randomness from a run's seed, for scripted generators, turn policies and the machine. Callers
+ * derive each draw from (seed, agent, turn) rather than from a generator's running state, so a resumed run
+ * says and does exactly what the original would have.
  */
 export type Rng = () => number;
 

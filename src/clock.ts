@@ -1,5 +1,6 @@
-import { AbortedError } from '../../errors.js';
+import { AbortedError } from './errors.js';
 
+/** Waits `ms` milliseconds; rejects with AbortedError when `signal` aborts. Passed in, so tests need not wait. */
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /** setTimeout as a promise that rejects with AbortedError when `signal` aborts. */

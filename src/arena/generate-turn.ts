@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { Agent, AgentStreamOptions, TranscriptEntry } from '../agents/agent.js';
+import type { Agent, AgentStreamOptions } from '../agents/agent.js';
 import type { Sampling } from '../agents/agent.js';
 import { AbortedError, AgentError, describeError } from '../errors.js';
 import type { EventBus } from './event-bus.js';
 import type { TurnInput, TurnOutput } from './machine.js';
 import type { Sleep } from '../clock.js';
-import { streamText } from '../agents/stream-text.js';
+import { nextOpening, streamOpening } from '../agents/openings.js';
 
 /** Per-agent settings the turn loop needs besides the Agent itself. */
 export interface AgentSlot {
@@ -30,12 +30,6 @@ export interface GenerateDeps {
 /** How often a turn that has produced nothing yet says it is still waiting (turn.waiting, live only). */
 const WAITING_EVERY_MS = 1000;
 
-function ownTurns(transcript: readonly TranscriptEntry[], id: string): number {
-  let n = 0;
-  for (const e of transcript) if (e.speakerId === id && e.kind === 'turn') n++;
-  return n;
-}
-
 /**
  * Generate one turn: stream the agent, pass tokens to the bus as deltas, record every failed attempt and
  * every trim, and return the whole turn. A final failure or an abort is recorded as turn.failed and thrown.
@@ -47,12 +41,12 @@ export async function generateTurn(input: TurnInput, signal: AbortSignal, deps: 
   const turn = input.turn;
   const agentId = input.speaker.id;
   const started = deps.now();
-  const own = ownTurns(input.transcript, agentId);
+  const opening = nextOpening(slot.openings, input.transcript, agentId);
   // A child logger per turn costs more than a scripted turn: made only when something is logged.
   const log = () => deps.logger.child({ agentId, turn });
   const stream =
-    own < slot.openings.length
-      ? streamText(slot.openings[own]!, { delayMs: slot.chunkDelayMs, words: 2, sleep: deps.sleep, signal, reason: 'stop' })
+    opening !== undefined
+      ? streamOpening(opening, { delayMs: slot.chunkDelayMs, sleep: deps.sleep, signal })
       : slot.agent.stream({
           transcript: input.transcript,
           self: input.speaker,

@@ -4,6 +4,7 @@ import { createActor } from 'xstate';
 import type { Logger } from 'pino';
 import type { Agent, AgentDeps, Participant } from '../agents/agent.js';
 import { createAgent } from '../agents/create-agent.js';
+import { openingLines } from '../agents/openings.js';
 import { timerSleep, type Sleep } from '../clock.js';
 import type { ArenaEvent, RunStatus } from '../runlog/events.js';
 import { RunLogWriter, type WriteBytes } from '../runlog/writer.js';
@@ -91,10 +92,6 @@ function publicScenario(scenario: Scenario): Record<string, unknown> {
   };
 }
 
-function openingsOf(spec: Scenario['agents'][number]): string[] {
-  return spec.opening === undefined ? [] : Array.isArray(spec.opening) ? spec.opening : [spec.opening];
-}
-
 /** Start a conversation in this process. The returned handle streams its events and ends with `done`. */
 export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   const { scenario } = options;
@@ -127,7 +124,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
       agent,
       sampling: { ...(spec.sampling ?? {}) },
       stop: [...(spec.stop ?? [])],
-      openings: openingsOf(spec),
+      openings: openingLines(spec.opening),
       chunkDelayMs: spec.backend === 'scripted' ? (spec.generator.chunkDelayMs ?? 0) : 0,
     });
   });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { z } from 'zod';
-import type { Agent, AgentDeps, AgentStreamOptions, AgentStreamPart } from '../agent.js';
+import type { Agent, AgentDeps, AgentStreamPart } from '../agent.js';
 import type { ScriptedAgentSchema } from '../spec.js';
 import { InputError } from '../../errors.js';
 import { readRunLog, runLogPath } from '../../runlog/reader.js';
@@ -9,6 +9,7 @@ import type { TextGenerator } from './_generator.js';
 import { createRng, hashSeed } from '../../seeded-random.js';
 import { timerSleep } from '../../clock.js';
 import { streamText } from '../stream-text.js';
+import { generatedTurns, openingLines } from '../openings.js';
 import { scriptGenerator } from './script.js';
 import { cycleGenerator } from './cycle.js';
 import { echoGenerator } from './echo.js';
@@ -50,17 +51,10 @@ async function buildGenerator(spec: ScriptedSpec, deps: AgentDeps): Promise<Text
   }
 }
 
-/** How many of this agent's own generated turns are already in the transcript (openings excluded). */
-function ownIndex(options: AgentStreamOptions, openings: number): number {
-  let n = 0;
-  for (const e of options.transcript) if (e.speakerId === options.self.id && e.kind === 'turn') n++;
-  return Math.max(0, n - openings);
-}
-
 /** A scripted agent: an async generator that computes its turn and streams it in chunks like a model. */
 export async function createScriptedAgent(spec: ScriptedSpec, deps: AgentDeps): Promise<Agent> {
   const generate = await buildGenerator(spec, deps);
-  const openings = spec.opening === undefined ? 0 : Array.isArray(spec.opening) ? spec.opening.length : 1;
+  const openings = openingLines(spec.opening).length;
   const delayMs = spec.generator.chunkDelayMs ?? 0;
   // Without a delay the chunks would all arrive in the same instant: stream the turn as one, which spares
   // an instant agent a dozen async steps per turn. With a delay, two words a chunk unless told otherwise.
@@ -78,7 +72,7 @@ export async function createScriptedAgent(spec: ScriptedSpec, deps: AgentDeps): 
         self: options.self,
         participants: options.participants,
         turn: options.turn,
-        ownIndex: ownIndex(options, openings),
+        ownIndex: generatedTurns(options.transcript, options.self.id, openings),
         rng,
       });
       yield* streamText(text, { delayMs, words, sleep, signal: options.signal, reason });

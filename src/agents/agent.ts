@@ -109,7 +109,7 @@ export interface AgentDeps {
   logger: Logger;
   /** fetch used by SDK clients (tests inject one that records or faults). */
   fetch?: typeof globalThis.fetch;
-  /** Sleep used for streaming pace; tests pass one that resolves at once. */
+  /** Sleep for streaming pace and for the wait before a retry; tests pass one that resolves at once. */
   sleep?: Sleep;
   /** Prices per million tokens by model, overriding the built-in table. */
   prices?: Record<string, { input: number; output: number; cacheRead?: number; cacheWrite?: number }>;

@@ -7,7 +7,8 @@ import { EMBEDDER_KINDS, type Embedder, type EmbedderKind } from '../analysis/em
 import { detectorChooser } from '../analysis/run-detectors.js';
 import { InputError } from '../errors.js';
 import type { ArenaEvent, EventBody } from '../runlog/events.js';
-import { describeProblems, findRunLogs, readRunLog } from '../runlog/reader.js';
+import { findRunLogs } from '../runlog/layout.js';
+import { describeProblems, readRunLog } from '../runlog/reader.js';
 import { noStartProblem } from '../runlog/log-check.js';
 import { RunLogWriter } from '../runlog/writer.js';
 import { lockBatchOfRun } from '../runlog/writer-lock.js';

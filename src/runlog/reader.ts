@@ -1,11 +1,8 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { ArenaEventSchema, type ArenaEvent } from './events.js';
-import { InputError, RunLogError } from '../errors.js';
+import { RunLogError } from '../errors.js';
 import { formatPath } from '../format-path.js';
 import { LogChecker, cutTailWarning, describeLogProblem, type LogProblem } from './log-check.js';
-
-export const EVENTS_FILE = 'events.jsonl';
 
 export type { LogProblem } from './log-check.js';
 
@@ -81,38 +78,6 @@ export async function readRunLog(file: string): Promise<RunLogContents> {
     throw new RunLogError(file, 0, code === 'ENOENT' ? 'no such run log' : `cannot read (${code ?? String(err)})`, { cause: err });
   }
   return parseRunLog(bytes, file);
-}
-
-/** The events.jsonl of a run given as a run folder or the file itself. */
-export async function runLogPath(runOrFile: string): Promise<string> {
-  const abs = resolve(runOrFile);
-  const info = await stat(abs).catch(() => undefined);
-  // A path the user typed that is not there is bad input (exit 2), not a broken log.
-  if (!info) throw new InputError(`${runOrFile}: no such run folder or file`);
-  return info.isDirectory() ? join(abs, EVENTS_FILE) : abs;
-}
-
-/** Every events.jsonl at any depth under the given folders (or the files themselves), sorted, once each. */
-export async function findRunLogs(paths: readonly string[]): Promise<string[]> {
-  const found = new Set<string>();
-  async function walk(dir: string): Promise<void> {
-    const entries = await readdir(dir, { withFileTypes: true });
-    for (const e of entries) {
-      if (e.isDirectory()) {
-        if (e.name !== 'node_modules' && !e.name.startsWith('.')) await walk(join(dir, e.name));
-      } else if (e.name === EVENTS_FILE) {
-        found.add(join(dir, e.name));
-      }
-    }
-  }
-  for (const p of paths) {
-    const abs = resolve(p);
-    const info = await stat(abs).catch(() => undefined);
-    if (!info) throw new InputError(`${p}: no such file or folder`);
-    if (info.isDirectory()) await walk(abs);
-    else found.add(abs);
-  }
-  return [...found].sort();
 }
 
 /** One line per problem, for commands to print on stderr (the wording every reader shares). */

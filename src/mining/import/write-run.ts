@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { AgentInfo, ArenaEvent, EventBody } from '../../runlog/events.js';
 import { SCHEMA_VERSION } from '../../runlog/events.js';
-import { EVENTS_FILE } from '../../runlog/reader.js';
+import { EVENTS_FILE } from '../../runlog/layout.js';
 import { RunLogWriter } from '../../runlog/writer.js';
 import { SkipFile, type ImportedTranscript } from './transcript.js';
 

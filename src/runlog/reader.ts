@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
-import { ArenaEventSchema, type ArenaEvent } from './events.js';
+import type { ArenaEvent } from './events.js';
 import { RunLogError } from '../errors.js';
-import { formatPath } from '../format-path.js';
-import { LogChecker, cutTailWarning, describeLogProblem, type LogProblem } from './log-check.js';
-
-export type { LogProblem } from './log-check.js';
+import { LineScanner } from './line-scanner.js';
+import { describeLog, type LogProblem } from './log-check.js';
 
 export interface RunLogContents {
   file: string;
@@ -27,46 +25,9 @@ export interface RunLogContents {
 export function parseRunLog(content: string | Buffer, file: string): RunLogContents {
   const bytes = typeof content === 'string' ? Buffer.from(content) : content;
   const events: ArenaEvent[] = [];
-  const checker = new LogChecker();
-  let truncatedTail = false;
-  let validBytes = 0;
-  let offset = 0;
-  let lineNo = 0;
-  while (offset < bytes.length) {
-    lineNo++;
-    const nl = bytes.indexOf(0x0a, offset);
-    const complete = nl !== -1;
-    const end = complete ? nl : bytes.length;
-    const line = bytes.toString('utf8', offset, end);
-    const lineBytes = (complete ? nl + 1 : bytes.length) - offset;
-    offset += lineBytes;
-    if (line.trim() === '') {
-      validBytes += lineBytes;
-      continue;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
-      if (!complete) {
-        truncatedTail = true;
-        break;
-      }
-      checker.unreadable(lineNo, 'not valid JSON');
-      validBytes += lineBytes;
-      continue;
-    }
-    validBytes += lineBytes;
-    const parsed = ArenaEventSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      checker.unreadable(lineNo, `${formatPath(issue.path) || 'event'}: ${issue.message}`);
-      continue;
-    }
-    const event = parsed.data;
-    if (checker.accept(lineNo, event.seq, event.type, event.type === 'turn.completed' ? event.turn : undefined, line)) events.push(event);
-  }
-  return { file, events, truncatedTail, problems: checker.problems, validBytes, totalBytes: bytes.length };
+  const scanner = new LineScanner();
+  scanner.scanAll(bytes, (e) => events.push(e));
+  return { file, events, truncatedTail: scanner.truncatedTail, problems: [...scanner.problems], validBytes: scanner.validBytes, totalBytes: bytes.length };
 }
 
 export async function readRunLog(file: string): Promise<RunLogContents> {
@@ -82,7 +43,5 @@ export async function readRunLog(file: string): Promise<RunLogContents> {
 
 /** One line per problem, for commands to print on stderr (the wording every reader shares). */
 export function describeProblems(log: RunLogContents): string[] {
-  const out = log.problems.map((p) => describeLogProblem(log.file, p));
-  if (log.truncatedTail) out.push(cutTailWarning(log.file));
-  return out;
+  return describeLog(log.file, log.problems, log.truncatedTail);
 }

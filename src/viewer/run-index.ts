@@ -5,7 +5,8 @@ import type { ArenaEvent } from '../runlog/events.js';
 import { eventsFileOf, findRunLogs } from '../runlog/layout.js';
 import type { LiveStatus } from '../arena/run-handle.js';
 import type { RunSummary } from './protocol.js';
-import { newCursor, readAppended, type JsonlCursor } from './_jsonl-cursor.js';
+import { LineScanner } from '../runlog/line-scanner.js';
+import { readAppended } from '../runlog/read-appended.js';
 import { emptySummary, foldSummary, toRunSummary, type SummaryState } from './run-summary.js';
 
 /** A run not read from the runs dir: attached in this process, or relayed from a queue worker. */
@@ -19,7 +20,7 @@ interface LiveEntry {
 interface DiskEntry {
   path: string;
   state: SummaryState;
-  cursor: JsonlCursor;
+  scanner: LineScanner;
   mtimeMs: number;
   size: number;
 }
@@ -215,19 +216,20 @@ export class RunIndex {
       entry = {
         path,
         state: emptySummary(basename(runDir), this.displayDir(runDir), this.batchOf(runDir), false),
-        cursor: newCursor(),
+        // Unchecked: a checker keeps every line's bytes, and the list surfaces no warnings.
+        scanner: new LineScanner({ check: false }),
         mtimeMs: 0,
         size: 0,
       };
       this.disk.set(path, entry);
     }
-    const result = await readAppended(path, entry.cursor);
+    const result = await readAppended(path, entry.scanner);
     if (result.restarted) {
       const { runId, dir, batch } = entry.state;
       entry.state = emptySummary(runId, dir, batch, false);
     }
     for (const event of result.events) foldSummary(entry.state, event);
-    entry.cursor = result.cursor;
+    entry.scanner = result.scanner;
     entry.size = info.size;
     entry.mtimeMs = info.mtimeMs;
   }

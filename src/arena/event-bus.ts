@@ -21,7 +21,8 @@ const BOUNDARY = new Set<ArenaEvent['type']>([
 ]);
 
 /**
- * Stamps events (v, seq, ts, runId: see EventStamper), appends them to the run log and hands them to listeners in seq order.
+ * Stamps events (v, seq, ts, runId: see EventStamper), appends them to the run log and hands them to listeners
+ * in seq order.
  * A listener may publish while being notified; its event is queued and delivered after the current one,
  * so every listener sees every event in seq order.
  */

@@ -103,7 +103,7 @@ export class LineScanner {
       const seq = type !== undefined && skip(type) ? peekSeq(data, start, end) : undefined;
       if (seq !== undefined) {
         this.validBytes += lineBytes;
-        if (this.check) this.checker.accept(lineNo, seq, type!, undefined, data.subarray(start, end));
+        if (this.check) this.checker.accept(lineNo, seq, type!, undefined, data, start, end);
         return;
       }
     }
@@ -128,7 +128,7 @@ export class LineScanner {
       return;
     }
     const e = parsed.data;
-    if (!this.check || this.checker.accept(lineNo, e.seq, e.type, e.type === 'turn.completed' ? e.turn : undefined, data.subarray(start, end))) onEvent(e, text);
+    if (!this.check || this.checker.accept(lineNo, e.seq, e.type, e.type === 'turn.completed' ? e.turn : undefined, data, start, end)) onEvent(e, text);
   }
 }
 

@@ -47,11 +47,13 @@ export class LogChecker {
   readonly problems: LogProblem[] = [];
   private lastSeq = -1;
   /**
-   * Line number and bytes of the line that carried each seq, indexed by seq (views into the bytes read, not
-   * copies). Plain arrays filled in seq order: cheaper per line than a Map, which the mining scan felt.
+   * Line number and place in the bytes read (chunk, start, end) of the line that carried each seq, indexed by
+   * seq. Plain arrays filled in seq order: cheaper per line than a Map or a Buffer view, which the mining scan felt.
    */
   private readonly lineOfSeq: number[] = [];
-  private readonly bytesOfSeq: Buffer[] = [];
+  private readonly chunkOfSeq: Buffer[] = [];
+  private readonly startOfSeq: number[] = [];
+  private readonly endOfSeq: number[] = [];
   private readonly turnLine = new Map<number, number>();
   private readonly jumps: Jump[] = [];
 
@@ -61,11 +63,11 @@ export class LogChecker {
   }
 
   /**
-   * Check one readable line (`bytes`: the line as in the file). `turn` is given for turn.completed lines only.
-   * Returns false when the line must be left out (a repeat), true when it is read (with or without a problem
-   * reported).
+   * Check one readable line, `chunk[start, end)` as in the file (the chunk must not change afterwards). `turn`
+   * is given for turn.completed lines only. Returns false when the line must be left out (a repeat), true when
+   * it is read (with or without a problem reported).
    */
-  accept(line: number, seq: number, type: string, turn: number | undefined, bytes: Buffer): boolean {
+  accept(line: number, seq: number, type: string, turn: number | undefined, chunk: Buffer, start: number, end: number): boolean {
     if (type === 'turn.delta') {
       // Live deltas carry the seq of the event before them; persisted ones have their own.
       if (seq < this.lastSeq) this.problems.push({ line, problem: `seq ${seq} is out of order (after seq ${this.lastSeq})`, kept: true });
@@ -73,7 +75,7 @@ export class LogChecker {
       return true;
     }
     const earlierLine = this.lineOfSeq[seq];
-    if (earlierLine !== undefined && this.bytesOfSeq[seq]!.equals(bytes)) {
+    if (earlierLine !== undefined && this.sameLine(seq, chunk, start, end)) {
       this.problems.push({ line, problem: `repeats line ${earlierLine} (seq ${seq}); counted once` });
       return false;
     }
@@ -92,8 +94,16 @@ export class LogChecker {
     if (seq <= this.lastSeq) this.late(line, seq);
     else this.advance(line, seq);
     this.lineOfSeq[seq] = line;
-    this.bytesOfSeq[seq] = bytes;
+    this.chunkOfSeq[seq] = chunk;
+    this.startOfSeq[seq] = start;
+    this.endOfSeq[seq] = end;
     return true;
+  }
+
+  private sameLine(seq: number, chunk: Buffer, start: number, end: number): boolean {
+    const from = this.startOfSeq[seq]!;
+    const to = this.endOfSeq[seq]!;
+    return to - from === end - start && this.chunkOfSeq[seq]!.compare(chunk, start, end, from, to) === 0;
   }
 
   private advance(line: number, seq: number): void {

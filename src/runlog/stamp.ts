@@ -7,8 +7,13 @@ import { SCHEMA_VERSION, type ArenaEvent, type EventBody } from './events.js';
  */
 export class EventStamper {
   private seq: number;
+  private lastDate: Date | undefined;
+  private lastTs = '';
 
-  /** `lastSeq`: the seq of the last event already in the log (0 for a new run). */
+  /**
+   * `lastSeq`: the seq of the last event already in the log (0 for a new run). `now` returns the moment to
+   * stamp; the same Date object again means the same moment (it is not expected to be mutated).
+   */
   constructor(
     readonly runId: string,
     lastSeq: number,
@@ -33,7 +38,13 @@ export class EventStamper {
   }
 
   private stamp(seq: number, body: EventBody): ArenaEvent {
+    const at = this.now();
+    // Import and analyze stamp thousands of events with one moment: format it once.
+    if (at !== this.lastDate) {
+      this.lastDate = at;
+      this.lastTs = at.toISOString();
+    }
     // The spread of a union loses the link between `type` and its fields; EventBody guarantees it.
-    return { v: SCHEMA_VERSION, seq, ts: this.now().toISOString(), runId: this.runId, ...body } as ArenaEvent;
+    return { v: SCHEMA_VERSION, seq, ts: this.lastTs, runId: this.runId, ...body } as ArenaEvent;
   }
 }

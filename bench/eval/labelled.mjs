@@ -10,7 +10,7 @@ import { DETECTOR_SPECS } from '../../dist/analysis/detector-specs.js';
 import { loadLabels } from '../../dist/analysis/eval/labels.js';
 import { labelledRun, labelledRuns } from '../../dist/analysis/fit-runs.js';
 import { importPaths } from '../../dist/mining/import/import-files.js';
-import { findRunLogs } from '../../dist/runlog/reader.js';
+import { findRunLogs } from '../../dist/runlog/layout.js';
 import { evaluationSet } from './load.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

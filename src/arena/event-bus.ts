@@ -1,5 +1,5 @@
 import type { ArenaEvent, EventBody } from '../runlog/events.js';
-import { SCHEMA_VERSION } from '../runlog/events.js';
+import { EventStamper } from '../runlog/stamp.js';
 import type { RunLogWriter } from '../runlog/writer.js';
 
 export type EventListener = (event: ArenaEvent) => void;
@@ -21,12 +21,13 @@ const BOUNDARY = new Set<ArenaEvent['type']>([
 ]);
 
 /**
- * Stamps events (v, seq, ts, runId), appends them to the run log and hands them to listeners in seq order.
+ * Stamps events (v, seq, ts, runId: see EventStamper), appends them to the run log and hands them to listeners
+ * in seq order.
  * A listener may publish while being notified; its event is queued and delivered after the current one,
  * so every listener sees every event in seq order.
  */
 export class EventBus {
-  private seq: number;
+  private readonly stamper: EventStamper;
   private deltaIndex = 0;
   private readonly listeners = new Set<EventListener>();
   /** The listeners that also want live turn.delta events; with none, deltas are not even built. */
@@ -47,16 +48,16 @@ export class EventBus {
       onListenerError?: (err: unknown, event: ArenaEvent) => void;
     },
   ) {
-    this.seq = options.lastSeq;
+    this.stamper = new EventStamper(runId, options.lastSeq, options.now);
   }
 
   get lastSeq(): number {
-    return this.seq;
+    return this.stamper.lastSeq;
   }
 
   publish(body: EventBody): ArenaEvent {
     if (this.closed) throw new Error(`run ${this.runId}: event ${body.type} after the run log was closed`);
-    const event = { v: SCHEMA_VERSION, seq: ++this.seq, ts: this.options.now().toISOString(), runId: this.runId, ...body } as ArenaEvent;
+    const event = this.stamper.next(body);
     if (event.type === 'turn.started') this.deltaIndex = 0;
     this.writer?.append(event, false);
     if (BOUNDARY.has(event.type)) this.scheduleFlush();
@@ -75,22 +76,13 @@ export class EventBus {
       this.publish({ type: 'turn.delta', ...body, i: this.deltaIndex++ });
       return;
     }
-    const event: ArenaEvent = {
-      v: SCHEMA_VERSION,
-      seq: this.seq,
-      ts: this.options.now().toISOString(),
-      runId: this.runId,
-      type: 'turn.delta',
-      ...body,
-      i: this.deltaIndex++,
-    };
-    this.dispatch(event);
+    this.dispatch(this.stamper.live({ type: 'turn.delta', ...body, i: this.deltaIndex++ }));
   }
 
   /** A turn still waiting for its first token: to live listeners only, never to the log. */
   waiting(body: { turn: number; agentId: string; attempt: number; elapsedMs: number; attemptElapsedMs: number }): void {
     if (this.closed || this.deltaListeners.size === 0) return;
-    this.dispatch({ v: SCHEMA_VERSION, seq: this.seq, ts: this.options.now().toISOString(), runId: this.runId, type: 'turn.waiting', ...body });
+    this.dispatch(this.stamper.live({ type: 'turn.waiting', ...body }));
   }
 
   /** Listen to every event in seq order; `deltas: false` leaves out the live turn.delta and turn.waiting events. */

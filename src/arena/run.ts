@@ -7,6 +7,7 @@ import { createAgent } from '../agents/create-agent.js';
 import { openingLines } from '../agents/openings.js';
 import { timerSleep, type Sleep } from '../clock.js';
 import type { ArenaEvent, RunStatus } from '../runlog/events.js';
+import { eventsFileOf } from '../runlog/layout.js';
 import { RunLogWriter, type WriteBytes } from '../runlog/writer.js';
 import type { RunState } from '../runlog/resume.js';
 import { silentLogger } from '../logger.js';
@@ -346,7 +347,7 @@ function endingOf(ending: Ending | undefined, writer: RunLogWriter): Ending {
 function logWriteError(err: unknown, runDir: string): RunLogError {
   if (err instanceof RunLogError) return err;
   const code = (err as NodeJS.ErrnoException).code ?? String(err);
-  return new RunLogError(join(runDir, 'events.jsonl'), 0, `cannot write the run log (${code === 'ENOSPC' ? 'ENOSPC: the disk is full' : code})`, { cause: err });
+  return new RunLogError(eventsFileOf(runDir), 0, `cannot write the run log (${code === 'ENOSPC' ? 'ENOSPC: the disk is full' : code})`, { cause: err });
 }
 
 /** Run a scenario to its end. */

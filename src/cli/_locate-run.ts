@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import { EVENTS_FILE } from '../runlog/reader.js';
+import { EVENTS_FILE } from '../runlog/layout.js';
 
 /**
  * A run given as a path (folder or events.jsonl) or as a run id: the id is looked up in the runs dir, also

@@ -7,8 +7,10 @@ import { EMBEDDER_KINDS, type Embedder, type EmbedderKind } from '../analysis/em
 import { detectorChooser } from '../analysis/run-detectors.js';
 import { InputError } from '../errors.js';
 import type { ArenaEvent, EventBody } from '../runlog/events.js';
-import { describeProblems, findRunLogs, readRunLog } from '../runlog/reader.js';
+import { findRunLogs } from '../runlog/layout.js';
+import { describeProblems, readRunLog } from '../runlog/reader.js';
 import { noStartProblem } from '../runlog/log-check.js';
+import { EventStamper } from '../runlog/stamp.js';
 import { RunLogWriter } from '../runlog/writer.js';
 import { lockBatchOfRun } from '../runlog/writer-lock.js';
 import { EXIT, defineCommand, printJson, type CliIO } from './command.js';
@@ -141,7 +143,7 @@ function write(events: readonly ArenaEvent[], bodies: readonly EventBody[], runD
   }
   const missing = bodies.slice(existing.length);
   if (missing.length === 0) return true;
-  let seq = events.reduce((m, e) => Math.max(m, e.seq), 0);
+  const lastSeq = events.reduce((m, e) => Math.max(m, e.seq), 0);
   // A run inside a batch folder is covered by the batch's lock while the batch runs: take it too.
   const unlockBatch = lockBatchOfRun(runDir);
   let writer: RunLogWriter;
@@ -152,8 +154,10 @@ function write(events: readonly ArenaEvent[], bodies: readonly EventBody[], runD
     throw err;
   }
   try {
-    const ts = new Date().toISOString();
-    for (const body of missing) writer.append({ v: 1, seq: ++seq, ts, runId: last.runId, ...body } as ArenaEvent);
+    // One moment for the whole analysis: it was computed at once.
+    const now = new Date();
+    const stamper = new EventStamper(last.runId, lastSeq, () => now);
+    for (const body of missing) writer.append(stamper.next(body));
   } finally {
     writer.close();
     unlockBatch();

@@ -6,7 +6,7 @@ import { DETECTOR_SPECS } from '../analysis/detector-specs.js';
 import { CONFIDENCES, loadLabels } from '../analysis/eval/labels.js';
 import { crossValidateRuns, fitCalibration, labelledRuns, type CrossValidated } from '../analysis/fit-runs.js';
 import { InputError } from '../errors.js';
-import { findRunLogs } from '../runlog/reader.js';
+import { findRunLogs } from '../runlog/layout.js';
 import { EXIT, defineCommand, printJson } from './command.js';
 import { intFlag, parse } from './_args.js';
 

@@ -4,7 +4,7 @@ import { formatEval } from '../analysis/eval/format.js';
 import { CONFIDENCES, loadLabels } from '../analysis/eval/labels.js';
 import { detectorChooser } from '../analysis/run-detectors.js';
 import { InputError } from '../errors.js';
-import { findRunLogs } from '../runlog/reader.js';
+import { findRunLogs } from '../runlog/layout.js';
 import { EXIT, defineCommand, printJson } from './command.js';
 import { parse } from './_args.js';
 

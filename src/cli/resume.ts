@@ -1,7 +1,8 @@
 import { dirname } from 'node:path';
 import { ScenarioSchema } from '../arena/scenario.js';
 import { InputError } from '../errors.js';
-import { describeProblems, readRunLog, runLogPath } from '../runlog/reader.js';
+import { runLogPath } from '../runlog/layout.js';
+import { describeProblems, readRunLog } from '../runlog/reader.js';
 import { runState } from '../runlog/resume.js';
 import { formatPath } from '../format-path.js';
 import { lockBatchOfRun } from '../runlog/writer-lock.js';

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import type { ArenaEvent } from '../runlog/events.js';
-import { describeProblems, readRunLog, runLogPath } from '../runlog/reader.js';
+import { runLogPath } from '../runlog/layout.js';
+import { describeProblems, readRunLog } from '../runlog/reader.js';
 import { defineCommand } from './command.js';
 import { parse } from './_args.js';
 import { runsDirOf } from './_execute.js';

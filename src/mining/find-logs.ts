@@ -1,5 +1,5 @@
 import { ArenaError, InputError } from '../errors.js';
-import { findRunLogs } from '../runlog/reader.js';
+import { findRunLogs } from '../runlog/layout.js';
 
 /**
  * Every events.jsonl under the folders, or a one-line InputError (exit 2) when there is none: an empty

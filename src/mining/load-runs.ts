@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { findRunLogs } from '../runlog/reader.js';
+import { findRunLogs } from '../runlog/layout.js';
 import type { RunSummary, SummaryOptions } from './run-summary.js';
 import { summarizeFile } from './scan-log.js';
 import type { WorkerRequest } from './summarize-worker.js';

@@ -1,7 +1,7 @@
 /**
- * The checks every reader of run logs makes, with one wording: `show`, `analyze`, `resume`, `eval`, `detect fit`
- * (through the reader) and `stats`, `query`, `report`, `export` (through the mining scanner) warn alike and
- * count a turn once.
+ * The checks every reader of run logs makes, with one wording: LineScanner applies them for `show`, `analyze`,
+ * `resume`, `eval`, `detect fit` (through the reader), `stats`, `query`, `report`, `export` (through the mining
+ * scan) and the viewer's tail of a log, so they warn alike and count a turn once.
  */
 
 /** Something wrong with one line of a log. `kept`: the line is read all the same (it is only out of place). */
@@ -22,6 +22,13 @@ export const noStartProblem = (file: string) => `${file}: skipped: no run.starte
 /** The line for a log whose last line was cut off mid-write. */
 export const cutTailWarning = (file: string) => `${file}: the last line was cut off mid-write (a crash?) and was left out`;
 
+/** Every problem of one log, one line each, the cut-off last line last. */
+export function describeLog(file: string, problems: readonly LogProblem[], truncatedTail: boolean): string[] {
+  const out = problems.map((p) => describeLogProblem(file, p));
+  if (truncatedTail) out.push(cutTailWarning(file));
+  return out;
+}
+
 /** A reported jump in seq, amended when the events it called missing turn up later in the file. */
 interface Jump {
   problem: LogProblem;
@@ -40,11 +47,13 @@ export class LogChecker {
   readonly problems: LogProblem[] = [];
   private lastSeq = -1;
   /**
-   * Line number and text of the line that carried each seq, indexed by seq (texts are slices of the file's
-   * text). Plain arrays filled in seq order: cheaper per line than a Map, which the mining scan felt.
+   * Line number and place in the bytes read (chunk, start, end) of the line that carried each seq, indexed by
+   * seq. Plain arrays filled in seq order: cheaper per line than a Map or a Buffer view, which the mining scan felt.
    */
   private readonly lineOfSeq: number[] = [];
-  private readonly textOfSeq: string[] = [];
+  private readonly chunkOfSeq: Buffer[] = [];
+  private readonly startOfSeq: number[] = [];
+  private readonly endOfSeq: number[] = [];
   private readonly turnLine = new Map<number, number>();
   private readonly jumps: Jump[] = [];
 
@@ -54,10 +63,11 @@ export class LogChecker {
   }
 
   /**
-   * Check one readable line. `turn` is given for turn.completed lines only. Returns false when the line
-   * must be left out (a repeat), true when it is read (with or without a problem reported).
+   * Check one readable line, `chunk[start, end)` as in the file (the chunk must not change afterwards). `turn`
+   * is given for turn.completed lines only. Returns false when the line must be left out (a repeat), true when
+   * it is read (with or without a problem reported).
    */
-  accept(line: number, seq: number, type: string, turn: number | undefined, text: string): boolean {
+  accept(line: number, seq: number, type: string, turn: number | undefined, chunk: Buffer, start: number, end: number): boolean {
     if (type === 'turn.delta') {
       // Live deltas carry the seq of the event before them; persisted ones have their own.
       if (seq < this.lastSeq) this.problems.push({ line, problem: `seq ${seq} is out of order (after seq ${this.lastSeq})`, kept: true });
@@ -65,7 +75,7 @@ export class LogChecker {
       return true;
     }
     const earlierLine = this.lineOfSeq[seq];
-    if (earlierLine !== undefined && this.textOfSeq[seq] === text) {
+    if (earlierLine !== undefined && this.sameLine(seq, chunk, start, end)) {
       this.problems.push({ line, problem: `repeats line ${earlierLine} (seq ${seq}); counted once` });
       return false;
     }
@@ -84,8 +94,16 @@ export class LogChecker {
     if (seq <= this.lastSeq) this.late(line, seq);
     else this.advance(line, seq);
     this.lineOfSeq[seq] = line;
-    this.textOfSeq[seq] = text;
+    this.chunkOfSeq[seq] = chunk;
+    this.startOfSeq[seq] = start;
+    this.endOfSeq[seq] = end;
     return true;
+  }
+
+  private sameLine(seq: number, chunk: Buffer, start: number, end: number): boolean {
+    const from = this.startOfSeq[seq]!;
+    const to = this.endOfSeq[seq]!;
+    return to - from === end - start && this.chunkOfSeq[seq]!.compare(chunk, start, end, from, to) === 0;
   }
 
   private advance(line: number, seq: number): void {

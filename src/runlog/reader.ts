@@ -1,13 +1,8 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { ArenaEventSchema, type ArenaEvent } from './events.js';
-import { InputError, RunLogError } from '../errors.js';
-import { formatPath } from '../format-path.js';
-import { LogChecker, cutTailWarning, describeLogProblem, type LogProblem } from './log-check.js';
-
-export const EVENTS_FILE = 'events.jsonl';
-
-export type { LogProblem } from './log-check.js';
+import { readFile } from 'node:fs/promises';
+import type { ArenaEvent } from './events.js';
+import { RunLogError } from '../errors.js';
+import { LineScanner } from './line-scanner.js';
+import { describeLog, type LogProblem } from './log-check.js';
 
 export interface RunLogContents {
   file: string;
@@ -30,46 +25,9 @@ export interface RunLogContents {
 export function parseRunLog(content: string | Buffer, file: string): RunLogContents {
   const bytes = typeof content === 'string' ? Buffer.from(content) : content;
   const events: ArenaEvent[] = [];
-  const checker = new LogChecker();
-  let truncatedTail = false;
-  let validBytes = 0;
-  let offset = 0;
-  let lineNo = 0;
-  while (offset < bytes.length) {
-    lineNo++;
-    const nl = bytes.indexOf(0x0a, offset);
-    const complete = nl !== -1;
-    const end = complete ? nl : bytes.length;
-    const line = bytes.toString('utf8', offset, end);
-    const lineBytes = (complete ? nl + 1 : bytes.length) - offset;
-    offset += lineBytes;
-    if (line.trim() === '') {
-      validBytes += lineBytes;
-      continue;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch {
-      if (!complete) {
-        truncatedTail = true;
-        break;
-      }
-      checker.unreadable(lineNo, 'not valid JSON');
-      validBytes += lineBytes;
-      continue;
-    }
-    validBytes += lineBytes;
-    const parsed = ArenaEventSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      checker.unreadable(lineNo, `${formatPath(issue.path) || 'event'}: ${issue.message}`);
-      continue;
-    }
-    const event = parsed.data;
-    if (checker.accept(lineNo, event.seq, event.type, event.type === 'turn.completed' ? event.turn : undefined, line)) events.push(event);
-  }
-  return { file, events, truncatedTail, problems: checker.problems, validBytes, totalBytes: bytes.length };
+  const scanner = new LineScanner();
+  scanner.scanAll(bytes, (e) => events.push(e));
+  return { file, events, truncatedTail: scanner.truncatedTail, problems: [...scanner.problems], validBytes: scanner.validBytes, totalBytes: bytes.length };
 }
 
 export async function readRunLog(file: string): Promise<RunLogContents> {
@@ -83,41 +41,7 @@ export async function readRunLog(file: string): Promise<RunLogContents> {
   return parseRunLog(bytes, file);
 }
 
-/** The events.jsonl of a run given as a run folder or the file itself. */
-export async function runLogPath(runOrFile: string): Promise<string> {
-  const abs = resolve(runOrFile);
-  const info = await stat(abs).catch(() => undefined);
-  // A path the user typed that is not there is bad input (exit 2), not a broken log.
-  if (!info) throw new InputError(`${runOrFile}: no such run folder or file`);
-  return info.isDirectory() ? join(abs, EVENTS_FILE) : abs;
-}
-
-/** Every events.jsonl at any depth under the given folders (or the files themselves), sorted, once each. */
-export async function findRunLogs(paths: readonly string[]): Promise<string[]> {
-  const found = new Set<string>();
-  async function walk(dir: string): Promise<void> {
-    const entries = await readdir(dir, { withFileTypes: true });
-    for (const e of entries) {
-      if (e.isDirectory()) {
-        if (e.name !== 'node_modules' && !e.name.startsWith('.')) await walk(join(dir, e.name));
-      } else if (e.name === EVENTS_FILE) {
-        found.add(join(dir, e.name));
-      }
-    }
-  }
-  for (const p of paths) {
-    const abs = resolve(p);
-    const info = await stat(abs).catch(() => undefined);
-    if (!info) throw new InputError(`${p}: no such file or folder`);
-    if (info.isDirectory()) await walk(abs);
-    else found.add(abs);
-  }
-  return [...found].sort();
-}
-
 /** One line per problem, for commands to print on stderr (the wording every reader shares). */
 export function describeProblems(log: RunLogContents): string[] {
-  const out = log.problems.map((p) => describeLogProblem(log.file, p));
-  if (log.truncatedTail) out.push(cutTailWarning(log.file));
-  return out;
+  return describeLog(log.file, log.problems, log.truncatedTail);
 }

@@ -1,8 +1,7 @@
 import { closeSync, fsyncSync, ftruncateSync, mkdir as mkdirCb, mkdirSync, open as openCb, openSync, writeSync } from 'node:fs';
 import { mkdir, open as openFile, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ArenaEvent } from './events.js';
-import { EVENTS_FILE } from './reader.js';
+import { eventsFileOf } from './layout.js';
 import { lockRunDir, lockRunDirAsync } from './writer-lock.js';
 import { RunLogError } from '../errors.js';
 import { enqueueOpen } from './_open-queue.js';
@@ -75,7 +74,7 @@ export class RunLogWriter {
 
   /** Open `<runDir>/events.jsonl` for appending. `validBytes` cuts a crashed tail off before appending. */
   static open(runDir: string, options: { validBytes?: number } & WriterOptions = {}): RunLogWriter {
-    const writer = new RunLogWriter(join(runDir, EVENTS_FILE), options);
+    const writer = new RunLogWriter(eventsFileOf(runDir), options);
     writer.openSyncNow(runDir, options);
     return writer;
   }
@@ -106,7 +105,7 @@ export class RunLogWriter {
    * in order. `ready()` says whether it opened.
    */
   static openInBackground(runDir: string, options: { lock?: boolean } & WriterOptions = {}): RunLogWriter {
-    const writer = new RunLogWriter(join(runDir, EVENTS_FILE), options);
+    const writer = new RunLogWriter(eventsFileOf(runDir), options);
     writer.opening = new Promise<void>((resolve) => {
       const done = (err: unknown, fd?: number) => {
         writer.opening = undefined;
@@ -167,7 +166,7 @@ export class RunLogWriter {
    * at once does not stall the runs already going. Appends stay synchronous: whole lines, in order.
    */
   static async openAsync(runDir: string, options: { validBytes?: number; expectedBytes?: number; lock?: boolean } & WriterOptions = {}): Promise<RunLogWriter> {
-    const writer = new RunLogWriter(join(runDir, EVENTS_FILE), options);
+    const writer = new RunLogWriter(eventsFileOf(runDir), options);
     await writer.openFile(runDir, options);
     return writer;
   }

@@ -1,7 +1,9 @@
 import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import type { ArenaEvent } from '../runlog/events.js';
-import { newCursor, readAppended, type JsonlCursor } from './_jsonl-cursor.js';
+import { describeLogProblem } from '../runlog/log-check.js';
+import { LineScanner } from '../runlog/line-scanner.js';
+import { readAppended } from '../runlog/read-appended.js';
 
 /**
  * Follows a run's events.jsonl as another process appends to it. fs.watch gives prompt updates where
@@ -9,7 +11,9 @@ import { newCursor, readAppended, type JsonlCursor } from './_jsonl-cursor.js';
  * replace the file, a file that does not exist yet).
  */
 export class LogTail {
-  private cursor: JsonlCursor = newCursor();
+  private scanner = new LineScanner();
+  /** Problems of the scanner already logged. */
+  private reported = 0;
   private reading: Promise<void> | undefined;
   private again = false;
   private watcher: FSWatcher | undefined;
@@ -73,16 +77,21 @@ export class LogTail {
     if (this.closed) return;
     let result;
     try {
-      result = await readAppended(this.path, this.cursor);
+      result = await readAppended(this.path, this.scanner);
     } catch (err) {
       this.logger.warn({ err, path: this.path }, 'viewer: cannot read run log');
       return;
     }
     if (this.closed) return;
-    this.cursor = result.cursor;
-    if (result.restarted) this.logger.warn({ path: this.path }, 'viewer: run log shrank; reading it again from the start');
-    for (const bad of result.bad) {
-      this.logger.warn({ path: this.path, line: bad.line, problem: bad.problem }, 'viewer: skipped a line of the run log');
+    if (result.restarted) {
+      this.logger.warn({ path: this.path }, 'viewer: run log shrank; reading it again from the start');
+      this.reported = 0;
+    }
+    this.scanner = result.scanner;
+    const problems = this.scanner.problems;
+    for (; this.reported < problems.length; this.reported++) {
+      const p = problems[this.reported]!;
+      this.logger.warn({ path: this.path, line: p.line, problem: p.problem }, `viewer: ${describeLogProblem(this.path, p)}`);
     }
     if (!this.watcher && !this.closed && this.timer && result.size > 0) this.startWatcher();
     if (result.events.length > 0) this.onEvents(result.events);

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ArenaEvent } from '../runlog/events.js';
+import { eventsFileOf } from '../runlog/layout.js';
 import type { FeedRegistry } from './feed-registry.js';
 import type { LiveSource, RunFeed } from './run-feed.js';
 import type { RunIndex } from './run-index.js';
@@ -108,7 +109,7 @@ export class RelayedRuns {
     // Workers write `<runs-dir>/<batchId>/<runId>/`: a log of this id in another batch's folder is another run.
     const known = index.logPathOf(runId);
     const ofThisBatch = known !== undefined && basename(dirname(dirname(known))) === batchId && existsSync(known);
-    const logPath = ofThisBatch ? known : join(runsDir, batchId, runId, 'events.jsonl');
+    const logPath = ofThisBatch ? known : eventsFileOf(join(runsDir, batchId, runId));
     // Seen from its start, the relay has the whole history; a log found here could be an older attempt's.
     const fromLog = first.type !== 'run.started' && existsSync(logPath);
     index.attachRelayed(runId, dirname(logPath), batchId, logPath);

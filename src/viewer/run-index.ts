@@ -1,13 +1,13 @@
-import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, relative, sep } from 'node:path';
 import type { Logger } from 'pino';
 import type { ArenaEvent } from '../runlog/events.js';
+import { eventsFileOf, findRunLogs } from '../runlog/layout.js';
 import type { LiveStatus } from '../arena/run-handle.js';
 import type { RunSummary } from './protocol.js';
-import { newCursor, readAppended, type JsonlCursor } from './_jsonl-cursor.js';
+import { LineScanner } from '../runlog/line-scanner.js';
+import { readAppended } from '../runlog/read-appended.js';
 import { emptySummary, foldSummary, toRunSummary, type SummaryState } from './run-summary.js';
-
-const LOG_NAME = 'events.jsonl';
 
 /** A run not read from the runs dir: attached in this process, or relayed from a queue worker. */
 interface LiveEntry {
@@ -20,7 +20,7 @@ interface LiveEntry {
 interface DiskEntry {
   path: string;
   state: SummaryState;
-  cursor: JsonlCursor;
+  scanner: LineScanner;
   mtimeMs: number;
   size: number;
 }
@@ -56,7 +56,7 @@ export class RunIndex {
   }
 
   attachLive(runId: string, runDir: string, info: { scenario: string; agents: { id: string; name: string }[] }): void {
-    const logPath = join(runDir, LOG_NAME);
+    const logPath = eventsFileOf(runDir);
     const state = emptySummary(runId, this.displayDir(runDir), this.batchOf(runDir), true);
     state.scenario = info.scenario;
     state.agents = info.agents.map((a) => ({ id: a.id, name: a.name }));
@@ -188,7 +188,7 @@ export class RunIndex {
   private async scanOnce(): Promise<void> {
     // Attached runs are folded from their live events; reading their logs again would be wasted work.
     const livePaths = new Set([...this.live.values()].map((e) => e.logPath));
-    const found = (await findLogs(this.runsDir)).filter((path) => !livePaths.has(path));
+    const found = (await findRunLogs([this.runsDir], { skipUnreadable: true })).filter((path) => !livePaths.has(path));
     const seen = new Set(found);
     for (const path of this.disk.keys()) {
       if (!seen.has(path)) {
@@ -216,19 +216,20 @@ export class RunIndex {
       entry = {
         path,
         state: emptySummary(basename(runDir), this.displayDir(runDir), this.batchOf(runDir), false),
-        cursor: newCursor(),
+        // Unchecked: a checker keeps every line's bytes, and the list surfaces no warnings.
+        scanner: new LineScanner({ check: false }),
         mtimeMs: 0,
         size: 0,
       };
       this.disk.set(path, entry);
     }
-    const result = await readAppended(path, entry.cursor);
+    const result = await readAppended(path, entry.scanner);
     if (result.restarted) {
       const { runId, dir, batch } = entry.state;
       entry.state = emptySummary(runId, dir, batch, false);
     }
     for (const event of result.events) foldSummary(entry.state, event);
-    entry.cursor = result.cursor;
+    entry.scanner = result.scanner;
     entry.size = info.size;
     entry.mtimeMs = info.mtimeMs;
   }
@@ -248,25 +249,4 @@ export class RunIndex {
 
 function signature(run: RunSummary): string {
   return JSON.stringify([run.live, run.status, run.turns, run.scenario, run.attractors, run.seenAttractors, run.onsets, run.cell, run.agents, run.dir]);
-}
-
-/** Every events.jsonl under `root`, at any depth; hidden folders and node_modules are skipped. */
-export async function findLogs(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    let entries;
-    try {
-      entries = await readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (entry.isFile() && entry.name === LOG_NAME) out.push(join(dir, entry.name));
-      else if (entry.isDirectory() && !entry.name.startsWith('.') && entry.name !== 'node_modules') {
-        await walk(join(dir, entry.name));
-      }
-    }
-  };
-  await walk(root);
-  return out.sort();
 }

@@ -2,11 +2,12 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { RunHandle } from '../arena/run-handle.js';
 import { InputError } from '../errors.js';
+import { eventsFileOf } from '../runlog/layout.js';
 import { ClientSession } from './client-session.js';
 import { FeedRegistry } from './feed-registry.js';
 import type { RedisRelay, RelayStats } from './redis-relay.js';
@@ -244,7 +245,7 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     attach(handle: RunHandle): void {
       if (attached.has(handle.runId)) return;
       index.attachLive(handle.runId, handle.runDir, handle.info);
-      const feed = feeds.attach(handle, join(handle.runDir, 'events.jsonl'));
+      const feed = feeds.attach(handle, eventsFileOf(handle.runDir));
       const unlisten = feed.listen((event) => index.foldLive(handle.runId, event, handle.status()));
       const run: Attached = { handle, unlisten, done: false };
       attached.set(handle.runId, run);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { parseBackroomsName } from '../../src/mining/import/backrooms.js';
-import { findRunLogs, readRunLog } from '../../src/runlog/reader.js';
+import { findRunLogs } from '../../src/runlog/layout.js';
+import { readRunLog } from '../../src/runlog/reader.js';
 import type { ArenaEvent } from '../../src/runlog/events.js';
 import { captureIO, lastJson } from './_runs.js';
 

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findRunLogs } from '../../src/runlog/reader.js';
+import { findRunLogs } from '../../src/runlog/layout.js';
 import { InputError } from '../../src/errors.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 

@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { ArenaEvent } from '../../runlog/events.js';
-import { EVENTS_FILE } from '../../runlog/reader.js';
+import { EVENTS_FILE } from '../../runlog/layout.js';
 import type { LabelRecord } from './labels.js';
 
 /** What a run log says about which conversation it holds. */

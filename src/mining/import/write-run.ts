@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { AgentInfo, ArenaEvent, EventBody } from '../../runlog/events.js';
-import { SCHEMA_VERSION } from '../../runlog/events.js';
-import { EVENTS_FILE } from '../../runlog/reader.js';
+import type { AgentInfo, EventBody } from '../../runlog/events.js';
+import { EVENTS_FILE } from '../../runlog/layout.js';
+import { EventStamper } from '../../runlog/stamp.js';
 import { RunLogWriter } from '../../runlog/writer.js';
 import { SkipFile, type ImportedTranscript } from './transcript.js';
 
@@ -48,10 +48,9 @@ export function writeImportedRun(runsDir: string, t: ImportedTranscript, now: Da
   const runDir = join(runsDir, runId);
   if (existsSync(join(runDir, EVENTS_FILE))) throw new SkipFile(`already imported as ${runId}`);
   const { agents, idOf } = agentsOf(t);
-  const ts = now.toISOString();
-  let seq = 0;
   const writer = RunLogWriter.open(runDir);
-  const put = (body: EventBody) => writer.append({ v: SCHEMA_VERSION, seq: ++seq, ts, runId, ...body } as ArenaEvent);
+  const stamper = new EventStamper(runId, 0, () => now);
+  const put = (body: EventBody) => writer.append(stamper.next(body));
   try {
     put({
       type: 'run.started',

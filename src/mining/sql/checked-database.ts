@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
 import { noRunsMessage } from '../find-logs.js';
-import { BULK_TYPES, noStartProblem, scanEvents } from '../scan-log.js';
+import { noStartProblem } from '../../runlog/log-check.js';
+import { BULK_TYPES, scanEvents } from '../scan-log.js';
 import { openRunLogDatabase, type RunLogDatabase } from './run-log-database.js';
 
 /** One log as DuckDB will read it. */
@@ -25,9 +26,9 @@ const isKept = (type: string) => !BULK_TYPES.has(type);
  * rejects, and drop others without a word).
  */
 function checkLog(file: string, scratch: () => string, index: number, warn: (line: string) => void): Source | undefined {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (err) {
     warn(`${file}: skipped: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
     return undefined;
@@ -35,7 +36,7 @@ function checkLog(file: string, scratch: () => string, index: number, warn: (lin
   const problems: string[] = [];
   let events = 0;
   let started = false;
-  scanEvents(text, file, (type) => !isKept(type), (e) => {
+  scanEvents(bytes, file, (type) => !isKept(type), (e) => {
     if (!isKept(e.type)) return;
     events++;
     if (e.type === 'run.started') started = true;
@@ -47,7 +48,7 @@ function checkLog(file: string, scratch: () => string, index: number, warn: (lin
   }
   if (problems.length === 0) return { file, read: file, events };
   const lines: string[] = [];
-  scanEvents(text, file, (type) => !isKept(type), (e, line) => {
+  scanEvents(bytes, file, (type) => !isKept(type), (e, line) => {
     if (isKept(e.type)) lines.push(line);
   }, []);
   const read = join(scratch(), `${index}.jsonl`);

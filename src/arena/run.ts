@@ -7,7 +7,7 @@ import { createAgent, type AgentDeps } from '../agents/create-agent.js';
 import { realSleep, type Sleep } from '../agents/scripted/_stream-text.js';
 import type { ArenaEvent, RunStatus } from '../runlog/events.js';
 import { RunLogWriter, type WriteBytes } from '../runlog/writer.js';
-import type { RunState } from '../runlog/resume.js';
+import type { RunState } from './run-state.js';
 import { silentLogger } from '../logger.js';
 import { RunLogError, describeError } from '../errors.js';
 import { EventBus } from './event-bus.js';

@@ -7,7 +7,7 @@ import type { Scenario } from '../arena/scenario.js';
 import type { RunObserver } from '../arena/observer.js';
 import type { ArenaEvent } from '../runlog/events.js';
 import { EVENTS_FILE, readRunLog, type RunLogContents } from '../runlog/reader.js';
-import { runState, type RunState } from '../runlog/resume.js';
+import { runState, type RunState } from '../arena/run-state.js';
 import { runMeta, runScenarioOf, type ManifestRun } from './manifest.js';
 import type { RunOutcome } from './outcome.js';
 

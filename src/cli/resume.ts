@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import { ScenarioSchema } from '../arena/scenario.js';
 import { InputError } from '../errors.js';
 import { describeProblems, readRunLog, runLogPath } from '../runlog/reader.js';
-import { runState } from '../runlog/resume.js';
+import { runState } from '../arena/run-state.js';
 import { formatPath } from '../format-path.js';
 import { lockBatchOfRun } from '../runlog/writer-lock.js';
 import { MANIFEST_FILE } from '../batch/manifest.js';

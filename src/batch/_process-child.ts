@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { openBatchLog } from './_batch-log.js';
 import { batchRedactor, EndpointUrls } from './_credentials.js';
 import { ToChildSchema, type FromChild } from './_process-protocol.js';
-import { inspectRun, runCell } from './run-cell.js';
+import { inspectRun, runCell } from './start-or-resume.js';
 import { readStoredManifest, resolveManifest, type ManifestRun } from './manifest.js';
 import { shareRateLimits } from './process-pool.js';
 import { START_GROUP } from './scheduler.js';

@@ -10,7 +10,7 @@ import { openManifest } from '../batch/open-manifest.js';
 import { ProgressLine } from '../batch/progress.js';
 import { createBatch, runBatch } from '../batch/run-batch.js';
 import type { Executor } from '../batch/scheduler.js';
-import type { RunCellDeps } from '../batch/run-cell.js';
+import type { RunCellDeps } from '../batch/start-or-resume.js';
 import { defaultExtras } from './_extras.js';
 import type { WrittenSummary } from '../batch/summary.js';
 import { defineCommand, EXIT, printJson, type CliIO } from './command.js';

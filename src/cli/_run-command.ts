@@ -74,11 +74,11 @@ export function applyOverrides(scenario: Scenario, values: RunFlagValues): Scena
 
 /** Hooks later features plug into: live analysis observers, the viewer. */
 export interface RunExtras {
-  /** Observers for one run; `context` is absent when a batch asks (it then uses the defaults). */
+  /** Observers for one run. */
   observers?: (
     scenario: Scenario,
     logger: Logger,
-    context?: { scenarioDir: string; scenarioFile?: string; values: RunFlagValues; env: CliIO['env'] },
+    context: { scenarioDir: string; scenarioFile?: string; values: RunFlagValues; env: CliIO['env'] },
   ) => Promise<RunObserver[]>;
   /** Start a viewer on a runs folder before the run begins; the run is attached once it has started. */
   openViewer?: (runsDir: string, values: RunFlagValues, io: CliIO, logger: Logger) => Promise<OpenedViewer | undefined>;

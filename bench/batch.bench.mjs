@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createBatch, loadPlan, localExecutor, runBatch } from '../dist/batch/index.js';
 import { processPool } from '../dist/batch/process-pool.js';
+import { RUN_OBSERVERS_MODULE } from '../dist/app/run-observers.js';
 import { silentLogger } from '../dist/logger.js';
 import { lockRunDir } from '../dist/runlog/writer-lock.js';
 
@@ -52,7 +53,7 @@ async function timedBatch(planFile, runsDir, options = {}) {
   const unlock = lockRunDir(batchDir, join(batchDir, 'batch.json'), 'batch');
   try {
     if (options.processes > 1) {
-      const pool = await processPool({ batchId: manifest.batchId, batchDir, processes: options.processes, env: options.env ?? {}, logLevel: 'silent', analysis: Boolean(options.observersFor), batchLocked: true });
+      const pool = await processPool({ batchId: manifest.batchId, batchDir, processes: options.processes, env: options.env ?? {}, logLevel: 'silent', ...(options.observersFor ? { observersModule: RUN_OBSERVERS_MODULE } : {}), batchLocked: true });
       const t0 = performance.now();
       const summary = await runBatch(manifest, batchDir, { executor: pool });
       const seconds = (performance.now() - t0) / 1000;

@@ -9,7 +9,7 @@ import { timerSleep, type Sleep } from '../clock.js';
 import type { ArenaEvent, RunStatus } from '../runlog/events.js';
 import { eventsFileOf } from '../runlog/layout.js';
 import { RunLogWriter, type WriteBytes } from '../runlog/writer.js';
-import type { RunState } from '../runlog/resume.js';
+import type { RunState } from './run-state.js';
 import { silentLogger } from '../logger.js';
 import { RunLogError, describeError } from '../errors.js';
 import { EventBus } from './event-bus.js';

@@ -1,21 +1,20 @@
 import { join } from 'node:path';
 import { openBatchLog } from './_batch-log.js';
 import { batchRedactor, EndpointUrls } from './_credentials.js';
-import { ToChildSchema, type FromChild } from './_process-protocol.js';
-import { inspectRun, runCell } from './run-cell.js';
+import { NO_OBSERVERS, ToChildSchema, type FromChild } from './_process-protocol.js';
+import { inspectRun, runCell, type RunCellDeps } from './start-or-resume.js';
 import { readStoredManifest, resolveManifest, type ManifestRun } from './manifest.js';
 import { shareRateLimits } from './process-pool.js';
 import { START_GROUP } from './scheduler.js';
-import { defaultExtras } from '../cli/_extras.js';
 
 /**
  * A child process of a batch's process pool (`arena batch --processes N`): runs the planned runs its
- * parent sends, reporting turns and outcomes over IPC. Arguments: batchId, batchDir, log level,
- * `analysis` or `no-analysis`, `batch-locked` (the parent holds the batch lock) or `run-locks`, and the
- * number of processes in the pool (each takes that share of every rate limit). Runs come by runId and are
- * looked up in the batch manifest, read once here.
+ * parent sends, reporting turns and outcomes over IPC. Arguments: batchId, batchDir, log level, the
+ * address of the module that builds each run's observers (or `-` for none), `batch-locked` (the parent
+ * holds the batch lock) or `run-locks`, and the number of processes in the pool (each takes that share of
+ * every rate limit). Runs come by runId and are looked up in the batch manifest, read once here.
  */
-const [batchIdArg, batchDirArg, level, analysis, locks, processes] = process.argv.slice(2);
+const [batchIdArg, batchDirArg, level, observersModule, locks, processes] = process.argv.slice(2);
 if (!batchIdArg || !batchDirArg || !process.send) {
   process.stderr.write('arena batch child: start me through the process pool\n');
   process.exit(2);
@@ -26,7 +25,7 @@ const batchDir: string = batchDirArg;
 let redact = batchRedactor([], process.env);
 const log = openBatchLog(batchDir, level ?? 'info', (text) => redact(text));
 const logger = log.logger.child({ pid: process.pid });
-const extras = analysis === 'no-analysis' ? {} : defaultExtras();
+const observersFor = observersModule && observersModule !== NO_OBSERVERS ? importedObserversFor(observersModule) : undefined;
 const running = new Map<number, AbortController>();
 const stored = readStoredManifest(batchDir);
 // Built when the parent's 'urls' message (its first) puts back the credentials batch.json does not keep.
@@ -77,6 +76,22 @@ process.on('message', (raw) => {
 });
 
 /**
+ * The `observersFor` export of the module the parent named, imported when the first run asks for it, so
+ * that nothing is awaited before the message handler below listens.
+ */
+function importedObserversFor(url: string): NonNullable<RunCellDeps['observersFor']> {
+  let loaded: Promise<NonNullable<RunCellDeps['observersFor']>> | undefined;
+  return async (scenario, runLogger) => {
+    loaded ??= import(url).then((module: { observersFor?: unknown }) => {
+      const make = module.observersFor;
+      if (typeof make !== 'function') throw new Error(`${url} has no observersFor export`);
+      return (s, l) => Promise.resolve(make(s, l));
+    });
+    return (await loaded)(scenario, runLogger);
+  };
+}
+
+/**
  * A run stopped before it started here never will be: it ends as its folder stands. One already finished
  * (a run handed over from a process that died) keeps its outcome; one begun in an earlier invocation is
  * interrupted with the turns and cost it has; a new one is interrupted with nothing done. The batch
@@ -112,7 +127,7 @@ function start(msg: { id: number; runId: string }): void {
     env: process.env,
     logger,
     signal: abort.signal,
-    ...(extras.observers ? { observersFor: extras.observers } : {}),
+    ...(observersFor ? { observersFor } : {}),
     ...(locks === 'batch-locked' ? { batchLocked: true } : {}),
     onTurn: (costUsd) => {
       const u = unreported.get(msg.id) ?? [0, 0];

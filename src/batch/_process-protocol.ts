@@ -35,3 +35,6 @@ export const FromChildSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), id: z.number().int(), message: z.string() }),
 ]);
 export type FromChild = z.infer<typeof FromChildSchema>;
+
+/** The child's observers-module argument when its runs get no live observers. */
+export const NO_OBSERVERS = '-';

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { ManifestSchema, MANIFEST_FILE, readManifest, writeManifest, type Manifest } from './manifest.js';
 import type { RunOutcome } from './outcome.js';
-import { inspectRun } from './run-cell.js';
+import { inspectRun } from './start-or-resume.js';
 import { buildSummary, writeSummary, type WrittenSummary } from './summary.js';
 
 /** The manifest from the local batch folder, else from Redis (where `arena batch --queue` leaves a copy). */

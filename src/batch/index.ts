@@ -5,7 +5,7 @@ export * from './manifest.js';
 export * from './outcome.js';
 export * from './budget.js';
 export * from './scheduler.js';
-export * from './run-cell.js';
+export * from './start-or-resume.js';
 export * from './local-executor.js';
 export * from './run-batch.js';
 export * from './summary.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Agent } from '../agents/agent.js';
 import type { ManifestRun } from './manifest.js';
-import { runCell, type RunCellDeps } from './run-cell.js';
+import { runCell, type RunCellDeps } from './start-or-resume.js';
 import type { Executor } from './scheduler.js';
 
 /** Runs planned runs in this process, each in `<batchDir>/<runId>`. */

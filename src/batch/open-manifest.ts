@@ -2,7 +2,7 @@ import { InputError } from '../errors.js';
 import { EndpointUrls, unrestorable } from './_credentials.js';
 import { loadPlan } from './load-plan.js';
 import { MANIFEST_FILE, readStoredManifest, resolveManifest, type Manifest, type StoredManifest } from './manifest.js';
-import { inspectRun } from './run-cell.js';
+import { inspectRun } from './start-or-resume.js';
 import { join } from 'node:path';
 
 /**

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { EndpointUrls } from './_credentials.js';
 import { runScenarioOf, type ManifestRun } from './manifest.js';
 import type { RunOutcome } from './outcome.js';
-import { FromChildSchema, type ToChild } from './_process-protocol.js';
+import { FromChildSchema, NO_OBSERVERS, type ToChild } from './_process-protocol.js';
 import type { ExecuteContext, Executor } from './scheduler.js';
 
 /**
@@ -56,8 +56,12 @@ export async function processPool(options: {
   processes: number;
   env: Readonly<Record<string, string | undefined>>;
   logLevel?: string;
-  /** Live analysis in each run, as `arena run` has it (default true). */
-  analysis?: boolean;
+  /**
+   * The address of a module whose `observersFor(scenario, logger)` export gives each run its live observers
+   * (as RunCellDeps.observersFor; a function cannot be sent to a child process). `arena batch` names
+   * src/app/run-observers.ts, for the analysis `arena run` has. Without it the runs have no live observers.
+   */
+  observersModule?: string;
   /** The caller holds the batch lock, which covers the children's run folders (see RunCellDeps.batchLocked). */
   batchLocked?: boolean;
   /** Endpoint URLs with credentials, which batch.json does not keep (`EndpointUrls.of`); sent over IPC. */
@@ -84,7 +88,7 @@ export async function processPool(options: {
 
   const start = (): Promise<void> =>
     new Promise((resolve, reject) => {
-      const proc = fork(CHILD, [options.batchId, options.batchDir, options.logLevel ?? 'info', options.analysis === false ? 'no-analysis' : 'analysis', options.batchLocked ? 'batch-locked' : 'run-locks', String(options.processes)], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const proc = fork(CHILD, [options.batchId, options.batchDir, options.logLevel ?? 'info', options.observersModule ?? NO_OBSERVERS, options.batchLocked ? 'batch-locked' : 'run-locks', String(options.processes)], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const slot: Slot = { proc, inflight: new Set(), alive: true };
       slots.push(slot);
       proc.send({ type: 'urls', urls: (options.urls?.entries ?? []).map(([ref, seat, url]) => [ref, seat, url]) } satisfies ToChild);

@@ -3,7 +3,7 @@ import { newRunId } from '../arena/run.js';
 import type { LoadedPlan } from './load-plan.js';
 import { manifestPlan, markChecked, writeManifest, type Manifest } from './manifest.js';
 import type { RunOutcome } from './outcome.js';
-import { inspectRun } from './run-cell.js';
+import { inspectRun } from './start-or-resume.js';
 import { schedule, type Executor, type ProgressSnapshot } from './scheduler.js';
 import { buildSummary, writeSummary, type WrittenSummary } from './summary.js';
 

@@ -10,8 +10,7 @@ import { openManifest } from '../batch/open-manifest.js';
 import { ProgressLine } from '../batch/progress.js';
 import { createBatch, runBatch } from '../batch/run-batch.js';
 import type { Executor } from '../batch/scheduler.js';
-import type { RunCellDeps } from '../batch/run-cell.js';
-import { defaultExtras } from './_extras.js';
+import { observersFor, RUN_OBSERVERS_MODULE } from '../app/run-observers.js';
 import type { WrittenSummary } from '../batch/summary.js';
 import { defineCommand, EXIT, printJson, type CliIO } from './command.js';
 import { intFlag, logLevel, numberFlag, parse } from './_args.js';
@@ -64,12 +63,6 @@ type Values = ReturnType<typeof parse<typeof FLAGS>>['values'];
 async function queueExecutor(url: string, manifest: Manifest, logger: Logger): Promise<Executor & { close(): Promise<void> }> {
   const { queueExecutor: make } = await import('../batch/queue/queue-executor.js');
   return make({ url, manifest, logger });
-}
-
-/** The same live analysis `arena run` gets (the viewer is left out: a batch has no single run to show). */
-function observersOf(): Pick<RunCellDeps, 'observersFor'> {
-  const extras = defaultExtras();
-  return extras.observers ? { observersFor: extras.observers } : {};
 }
 
 function numericFlags(values: Values) {
@@ -125,10 +118,10 @@ async function executeLocked(manifest: Manifest, batchDir: string, values: Value
   const { processes } = numericFlags(values);
   const pooled =
     !queueUrl && processes !== undefined && processes > 1
-      ? await (await import('../batch/process-pool.js')).processPool({ batchId: manifest.batchId, batchDir, processes, env: io.env, batchLocked: true, urls: EndpointUrls.of(manifest.scenarios.map((s) => s.scenario)), logLevel: logLevel(values['log-level'], '--log-level') ?? logLevel(io.env.ARENA_LOG_LEVEL, 'ARENA_LOG_LEVEL') ?? 'info' })
+      ? await (await import('../batch/process-pool.js')).processPool({ batchId: manifest.batchId, batchDir, processes, env: io.env, batchLocked: true, observersModule: RUN_OBSERVERS_MODULE, urls: EndpointUrls.of(manifest.scenarios.map((s) => s.scenario)), logLevel: logLevel(values['log-level'], '--log-level') ?? logLevel(io.env.ARENA_LOG_LEVEL, 'ARENA_LOG_LEVEL') ?? 'info' })
       : undefined;
   const remote = queueUrl ? await queueExecutor(queueUrl, manifest, log.logger) : pooled;
-  const executor = remote ?? localExecutor({ batchId: manifest.batchId, batchDir, env: io.env, logger: log.logger, batchLocked: true, ...observersOf() });
+  const executor = remote ?? localExecutor({ batchId: manifest.batchId, batchDir, env: io.env, logger: log.logger, batchLocked: true, observersFor });
   const progress = values.quiet ? undefined : new ProgressLine(io.stderr, Boolean((io.stderr as NodeJS.WriteStream).isTTY));
   const abort = new AbortController();
   let interrupts = 0;

@@ -2,8 +2,8 @@ import { stringify } from 'yaml';
 import { DEMO_SCENARIO, demoScenario } from '../arena/demo-scenario.js';
 import { defineCommand } from './command.js';
 import { parse } from './_args.js';
-import { applyOverrides, executeRun, runsDirOf, RUN_FLAGS, RUN_FLAGS_HELP } from './_execute.js';
-import { defaultExtras } from './_extras.js';
+import { applyOverrides, executeRun, runsDirOf, RUN_FLAGS, RUN_FLAGS_HELP } from './_run-command.js';
+import { analysisAndViewer } from './_analysis-and-viewer.js';
 
 const usage = `usage: arena demo [options]
 
@@ -35,7 +35,7 @@ export default defineCommand({
         `arena demo: two scripted personas, no key, no network${shown.embeddings === 'none' ? '' : '; loading the offline embedding model for the drift chart…'}\n`,
       );
     }
-    return executeRun({ scenario, scenarioDir: io.cwd, runsDir: runsDirOf(values, io), env: io.env }, shown, io, defaultExtras(), {
+    return executeRun({ scenario, scenarioDir: io.cwd, runsDir: runsDirOf(values, io), env: io.env }, shown, io, analysisAndViewer(), {
       viewByDefault: true,
       waitForPageMs: 60_000,
     });

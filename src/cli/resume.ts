@@ -3,15 +3,15 @@ import { ScenarioSchema } from '../arena/scenario.js';
 import { InputError } from '../errors.js';
 import { runLogPath } from '../runlog/layout.js';
 import { describeProblems, readRunLog } from '../runlog/reader.js';
-import { runState } from '../runlog/resume.js';
+import { runState } from '../arena/run-state.js';
 import { formatPath } from '../format-path.js';
 import { lockBatchOfRun } from '../runlog/writer-lock.js';
 import { MANIFEST_FILE } from '../batch/manifest.js';
 import { defineCommand, printJson, type CliIO } from './command.js';
 import { parse } from './_args.js';
-import { applyOverrides, executeRun, runsDirOf, RUN_FLAGS, RUN_FLAGS_HELP, type RunFlagValues } from './_execute.js';
+import { applyOverrides, executeRun, runsDirOf, RUN_FLAGS, RUN_FLAGS_HELP, type RunFlagValues } from './_run-command.js';
 import { locateRun } from './_locate-run.js';
-import { defaultExtras } from './_extras.js';
+import { analysisAndViewer } from './_analysis-and-viewer.js';
 
 const usage = `usage: arena resume <run folder | events.jsonl | runId> [options]
 
@@ -68,7 +68,7 @@ async function resumeRun(file: string, values: RunFlagValues, io: CliIO): Promis
     },
     values,
     io,
-    defaultExtras(),
+    analysisAndViewer(),
     false,
   );
 }

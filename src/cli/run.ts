@@ -2,8 +2,8 @@ import { loadScenario } from '../arena/load-scenario.js';
 import { InputError } from '../errors.js';
 import { defineCommand } from './command.js';
 import { parse } from './_args.js';
-import { applyOverrides, executeRun, runsDirOf, RUN_FLAGS, RUN_FLAGS_HELP } from './_execute.js';
-import { defaultExtras } from './_extras.js';
+import { applyOverrides, executeRun, runsDirOf, RUN_FLAGS, RUN_FLAGS_HELP } from './_run-command.js';
+import { analysisAndViewer } from './_analysis-and-viewer.js';
 
 const usage = `usage: arena run <scenario.yaml> [options]
 
@@ -25,7 +25,7 @@ export default defineCommand({
       { scenario, scenarioDir: loaded.dir, scenarioFile: loaded.file, runsDir: runsDirOf(values, io), env: io.env },
       values,
       io,
-      defaultExtras(),
+      analysisAndViewer(),
       false,
     );
   },

@@ -5,7 +5,7 @@ import { runLogPath } from '../runlog/layout.js';
 import { describeProblems, readRunLog } from '../runlog/reader.js';
 import { defineCommand } from './command.js';
 import { parse } from './_args.js';
-import { runsDirOf } from './_execute.js';
+import { runsDirOf } from './_run-command.js';
 import { locateRun } from './_locate-run.js';
 
 const usage = `usage: arena show <run folder | events.jsonl | runId> [--format text|md] [--thinking] [--runs-dir DIR]

@@ -3,7 +3,7 @@ import { InputError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { defineCommand, EXIT } from './command.js';
 import { intFlag, logLevel, parse } from './_args.js';
-import { defaultExtras } from './_extras.js';
+import { observersFor } from '../app/run-observers.js';
 
 const usage = `usage: arena worker --queue redis://host:port [options]
 
@@ -41,7 +41,6 @@ export default defineCommand({
     const runsDir = resolve(io.cwd, values['runs-dir'] ?? io.env.ARENA_RUNS_DIR ?? 'runs');
     const logger = createLogger({ level: logLevel(values['log-level'], '--log-level') ?? logLevel(io.env.ARENA_LOG_LEVEL, 'ARENA_LOG_LEVEL') ?? 'warn', destination: io.stderr });
     const { startQueueWorker } = await import('../batch/queue/worker.js');
-    const extras = defaultExtras();
     const worker = startQueueWorker({
       url: values.queue,
       runsDir,
@@ -49,7 +48,7 @@ export default defineCommand({
       env: io.env,
       logger,
       ...(lockMs !== undefined ? { lockMs } : {}),
-      ...(extras.observers ? { observersFor: extras.observers } : {}),
+      observersFor,
       onRun: (what, runId, outcome) =>
         io.stderr.write(what === 'start' ? `start ${runId}\n` : `end ${runId} ${outcome?.status} (${outcome?.stopReason}) ${outcome?.turns} turns\n`),
     });

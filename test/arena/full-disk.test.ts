@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { startRun, runScenario } from '../../src/arena/run.js';
 import type { ArenaEvent } from '../../src/runlog/events.js';
 import { readRunLog } from '../../src/runlog/reader.js';
-import { runState } from '../../src/runlog/resume.js';
+import { runState } from '../../src/arena/run-state.js';
 import { smallDisk } from '../helpers/full-disk.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 import { scriptScenario } from './_run-fixtures.js';

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPlan } from '../../src/batch/load-plan.js';
 import { readRunLog } from '../../src/runlog/reader.js';
-import { runState } from '../../src/runlog/resume.js';
+import { runState } from '../../src/arena/run-state.js';
 import { runMain } from '../helpers/main-in-process.js';
 import { writeBatchFixture } from './_fixtures.js';
 import { alive, finishedRuns, midRun, until } from './_runs-on-disk.js';

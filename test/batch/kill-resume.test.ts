@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readRunLog } from '../../src/runlog/reader.js';
-import { runState } from '../../src/runlog/resume.js';
+import { runState } from '../../src/arena/run-state.js';
 import { writeBatchFixture } from './_fixtures.js';
 import { alive, finishedRuns, midRun, until } from './_runs-on-disk.js';
 

@@ -107,7 +107,7 @@ parameters: { temperature: [0.5, 1] }
     let tried: { manifest: Awaited<ReturnType<typeof setUp>>['manifest']; batchDir: string; started: number; interrupted: number } | undefined;
     for (let attempt = 0; attempt < 3 && (tried === undefined || tried.started >= tried.interrupted); attempt++) {
       const { manifest, batchDir } = await setUp('scenarios: [chat.yaml]\nrepetitions: 150\nconcurrency: 150\n', { maxTurns: 3, chunkDelayMs: 20 });
-      const pool = await processPool({ batchId: manifest.batchId, batchDir, processes: 1, env: {}, logLevel: 'silent', analysis: false });
+      const pool = await processPool({ batchId: manifest.batchId, batchDir, processes: 1, env: {}, logLevel: 'silent' });
       const stop = new AbortController();
       // Once the first group of runs has been sent to the child, before it could start them all.
       setImmediate(() => stop.abort());
@@ -142,7 +142,7 @@ parameters: { temperature: [0.5, 1] }
     expect(partial.runs.interrupted).toBe(150);
     expect(partial.turns).toBeGreaterThan(0);
     // Second, through a pool, stopped before the child could start most of them.
-    const pool = await processPool({ batchId: manifest.batchId, batchDir, processes: 1, env: {}, logLevel: 'silent', analysis: false });
+    const pool = await processPool({ batchId: manifest.batchId, batchDir, processes: 1, env: {}, logLevel: 'silent' });
     const second = new AbortController();
     let sent = 0;
     // Ctrl-C right after the first group of runs went to the child.

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ArenaEvent } from '../../runlog/events.js';
 import type { RunOutcome } from '../outcome.js';
-import { runCell, type RunCellDeps } from '../run-cell.js';
+import { runCell, type RunCellDeps } from '../start-or-resume.js';
 import { CONTROL_PATTERN, ControlMessageSchema, connectionOptions, eventsChannel, JobDataSchema, parseRedisUrl, QUEUE_NAME, type JobData } from './connection.js';
 
 export interface QueueWorkerOptions {

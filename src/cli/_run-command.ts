@@ -8,6 +8,7 @@ import { createLogger } from '../logger.js';
 import { EXIT, printJson, type CliIO } from './command.js';
 import { transcriptPrinter } from './_transcript-printer.js';
 import { intFlag, logLevel } from './_args.js';
+import { eventsFileOf } from '../runlog/layout.js';
 
 /** Flags shared by demo, run and resume. */
 export const RUN_FLAGS = {
@@ -74,11 +75,11 @@ export function applyOverrides(scenario: Scenario, values: RunFlagValues): Scena
 
 /** Hooks later features plug into: live analysis observers, the viewer. */
 export interface RunExtras {
-  /** Observers for one run; `context` is absent when a batch asks (it then uses the defaults). */
+  /** Observers for one run. */
   observers?: (
     scenario: Scenario,
     logger: Logger,
-    context?: { scenarioDir: string; scenarioFile?: string; values: RunFlagValues; env: CliIO['env'] },
+    context: { scenarioDir: string; scenarioFile?: string; values: RunFlagValues; env: CliIO['env'] },
   ) => Promise<RunObserver[]>;
   /** Start a viewer on a runs folder before the run begins; the run is attached once it has started. */
   openViewer?: (runsDir: string, values: RunFlagValues, io: CliIO, logger: Logger) => Promise<OpenedViewer | undefined>;
@@ -235,7 +236,7 @@ export async function executeRun(
   if (result.status === 'failed') io.stderr.write(`arena: run ${result.runId} failed (${result.stopReason})${result.error ? `: ${result.error}` : ''}\n`);
   if (values.json) printJson(io, result);
   else if (values.quiet) io.stdout.write(`${result.runId} ${result.status} (${result.stopReason}) ${result.turns} turns → ${result.runDir}\n`);
-  else io.stdout.write(`run log: ${resolve(result.runDir, 'events.jsonl')}\n`);
+  else io.stdout.write(`run log: ${eventsFileOf(resolve(result.runDir))}\n`);
   return result.status === 'failed' ? EXIT.failed : result.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
 }
 

@@ -1,5 +1,5 @@
 import type { TranscriptEntry } from '../agents/agent.js';
-import type { ArenaEvent, RunFinished, RunStarted } from './events.js';
+import type { ArenaEvent, RunFinished, RunStarted } from '../runlog/events.js';
 import { RunLogError } from '../errors.js';
 
 /** Where a run stands according to its log: enough to continue it from its last completed turn. */

@@ -8,7 +8,7 @@ import type { RunObserver } from '../arena/observer.js';
 import type { ArenaEvent } from '../runlog/events.js';
 import { EVENTS_FILE } from '../runlog/layout.js';
 import { readRunLog, type RunLogContents } from '../runlog/reader.js';
-import { runState, type RunState } from '../runlog/resume.js';
+import { runState, type RunState } from '../arena/run-state.js';
 import { runMeta, runScenarioOf, type ManifestRun } from './manifest.js';
 import type { RunOutcome } from './outcome.js';
 

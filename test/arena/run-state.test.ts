@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { runState } from '../../src/runlog/resume.js';
+import { runState } from '../../src/arena/run-state.js';
 import { RunLogError } from '../../src/errors.js';
-import { finished, stamp, started, turn } from './_events.js';
+import { finished, stamp, started, turn } from '../runlog/_events.js';
 
 describe('runState', () => {
   it('rebuilds the transcript in order with injections and perturbations, and the totals', () => {

@@ -1,0 +1,46 @@
+import type { Logger } from 'pino';
+import type { RunObserver } from '../arena/observer.js';
+import type { Scenario } from '../arena/scenario.js';
+import type { EmbedderKind } from '../analysis/embedder.js';
+import { checkAttractorNames, type ScenarioOrigin } from './check-attractor-names.js';
+
+/** What building a run's live observers needs besides the scenario. */
+export interface RunObserversOptions extends Partial<ScenarioOrigin> {
+  /** Operational log; embedding failures are warned about here. */
+  logger: Logger;
+  /** Embeddings for the live analysis; `none` (default) keeps it text-only. */
+  embeddings?: EmbedderKind;
+  /** Where embedders read their keys and addresses (default: process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * The live observers a run of `scenario` gets, as `arena run`, `arena batch` and `arena worker` give them:
+ * the attractor names of `stop.onAttractor` are checked against the scenario's detectors (an InputError
+ * names the first unknown one), then the analysis observer (with its embedder) is built. Pass the result
+ * as `startRun({ observers })`. The scenario folder defaults to the working directory.
+ */
+export async function runObservers(scenario: Scenario, options: RunObserversOptions): Promise<RunObserver[]> {
+  const scenarioDir = options.scenarioDir ?? process.cwd();
+  // Loaded on first use: commands that never run a conversation should not pay for the analysis code.
+  const { analysisObserverForScenario } = await import('../analysis/scenario-observer.js');
+  await checkAttractorNames(scenario, { scenarioDir, ...(options.scenarioFile !== undefined ? { scenarioFile: options.scenarioFile } : {}) });
+  const observer = await analysisObserverForScenario(scenario, {
+    scenarioDir,
+    embeddings: options.embeddings ?? 'none',
+    env: options.env ?? process.env,
+    onError: (err) => options.logger.warn({ err }, 'embedding failed; the turn is analysed from its text alone'),
+  });
+  return observer ? [observer] : [];
+}
+
+/**
+ * `runObservers` with the defaults, in the shape batch executors take (`observersFor`). A batch's process
+ * pool names this module to its children, which import it: a function cannot be sent to another process.
+ */
+export function observersFor(scenario: Scenario, logger: Logger): Promise<RunObserver[]> {
+  return runObservers(scenario, { logger });
+}
+
+/** This module's address, for `processPool({ observersModule })`. */
+export const RUN_OBSERVERS_MODULE = import.meta.url;

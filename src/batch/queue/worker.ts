@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { ArenaEvent } from '../../runlog/events.js';
 import type { RunOutcome } from '../outcome.js';
 import { runCell, type RunCellDeps } from '../start-or-resume.js';
+import { redisLimiterRegistry } from './redis-limiter.js';
 import { CONTROL_PATTERN, ControlMessageSchema, connectionOptions, eventsChannel, JobDataSchema, parseRedisUrl, QUEUE_NAME, type JobData } from './connection.js';
 
 export interface QueueWorkerOptions {
@@ -47,6 +48,10 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   const subscriber = new Redis(connection);
   // ioredis reconnects by itself; log connection trouble instead of printing it unhandled.
   for (const client of [publisher, subscriber]) client.on('error', (err: Error) => options.logger.warn({ err: err.message }, 'redis connection'));
+  const lockDuration = options.lockMs ?? 30_000;
+  // One account's limits hold for all the workers of the queue together, not for each: a slot's lease
+  // lapses, like a run's claim, about lockMs after its worker died.
+  const limiters = redisLimiterRegistry(publisher, { leaseMs: lockDuration });
   const running = new Map<string, AbortController>();
   const byJob = new Map<string, AbortController>();
   let closing = false;
@@ -70,6 +75,7 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
         env: options.env,
         logger,
         signal: abort.signal,
+        limiters,
         ...(options.observersFor ? { observersFor: options.observersFor } : {}),
         onTurn: (costUsd) => {
           void job.updateProgress({ costUsd }).catch(() => undefined);
@@ -92,7 +98,6 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
     }
   };
 
-  const lockDuration = options.lockMs ?? 30_000;
   const worker = new Worker<JobData, RunOutcome>(QUEUE_NAME, processor, {
     connection,
     concurrency: options.concurrency,

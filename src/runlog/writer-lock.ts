@@ -203,6 +203,13 @@ function refuseIfHeld(found: FoundLock | undefined, what: string, path: string, 
   }
 }
 
+/** After taking over an abandoned lock: another process that took it over at the same moment may have won. */
+function checkTakenOver(owner: LockOwner | undefined, token: string, what: string, path: string, logFile: string): void {
+  if (owner?.token === token) return;
+  const who = owner ? `process ${owner.pid}${owner.host === HOST ? '' : ` on host ${owner.host}`}` : 'another process';
+  throw new RunLockedError(logFile, `this ${what} was taken over by ${who} at the same moment as by this one; if that process is gone, delete ${path}`);
+}
+
 /**
  * While the lock is held, touch it every third of `staleMs` so other hosts see it is alive, and check that
  * it is still ours. Returns the function that stops doing so.
@@ -286,6 +293,7 @@ export function lockRunDir(runDir: string, logFile: string, what: 'run' | 'batch
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     refuseIfHeld(readOwner(path), what, path, logFile, options.staleMs ?? DEFAULT_STALE_MS);
     writeFileSync(path, text);
+    checkTakenOver(readOwner(path)?.owner, token, what, path, logFile);
   }
   const stop = keepFresh(path, token, what, logFile, options);
   return () => {
@@ -322,6 +330,7 @@ export async function lockRunDirAsync(runDir: string, logFile: string, options: 
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     refuseIfHeld(await readOwnerAsync(path), 'run', path, logFile, options.staleMs ?? DEFAULT_STALE_MS);
     await writeFile(path, text);
+    checkTakenOver((await readOwnerAsync(path))?.owner, token, 'run', path, logFile);
   }
   const stop = keepFresh(path, token, 'run', logFile, options);
   return async () => {

@@ -25,10 +25,32 @@ export interface TokenTicket {
 }
 
 /**
- * Concurrency, requests-per-minute and tokens-per-minute limits over a sliding 60-second window.
- * One limiter stands for one endpoint + key; every agent and run using that endpoint shares it.
+ * Concurrency, requests-per-minute and tokens-per-minute limits of one endpoint + key: every agent and
+ * run using that endpoint shares one. In-process here (`LocalRateLimiter`); the workers of a queued batch
+ * share theirs through Redis (src/batch/queue/redis-limiter.ts).
  */
-export class RateLimiter {
+export interface RateLimiter {
+  /** Tighten to the stricter of the current and the given limits (two scenarios, one account). */
+  tighten(limits: RateLimits): void;
+  readonly current: Readonly<RateLimits>;
+  /** Wait for a concurrency slot; call the returned function exactly once to give it back. */
+  acquireSlot(signal?: AbortSignal): Promise<() => void>;
+  /** Wait until one more request of about `estimatedTokens` fits in the window, then count it. */
+  acquireRequest(estimatedTokens: number, signal?: AbortSignal): Promise<TokenTicket>;
+}
+
+/** The stricter of two limits (absent: no limit). */
+export function tighter(a: RateLimits, b: RateLimits): RateLimits {
+  const min = (x?: number, y?: number) => (x === undefined ? y : y === undefined ? x : Math.min(x, y));
+  return {
+    concurrency: min(a.concurrency, b.concurrency),
+    requestsPerMinute: min(a.requestsPerMinute, b.requestsPerMinute),
+    tokensPerMinute: min(a.tokensPerMinute, b.tokensPerMinute),
+  };
+}
+
+/** Limits over a sliding 60-second window, kept in this process. */
+export class LocalRateLimiter implements RateLimiter {
   private limits: RateLimits;
   private active = 0;
   private readonly slotWaiters: (() => void)[] = [];
@@ -38,21 +60,14 @@ export class RateLimiter {
     this.limits = { ...limits };
   }
 
-  /** Tighten to the stricter of the current and the given limits (two scenarios, one account). */
   tighten(limits: RateLimits): void {
-    const min = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
-    this.limits = {
-      concurrency: min(this.limits.concurrency, limits.concurrency),
-      requestsPerMinute: min(this.limits.requestsPerMinute, limits.requestsPerMinute),
-      tokensPerMinute: min(this.limits.tokensPerMinute, limits.tokensPerMinute),
-    };
+    this.limits = tighter(this.limits, limits);
   }
 
   get current(): Readonly<RateLimits> {
     return this.limits;
   }
 
-  /** Wait for a concurrency slot; call the returned function exactly once to give it back. */
   async acquireSlot(signal?: AbortSignal): Promise<() => void> {
     const max = this.limits.concurrency;
     if (max !== undefined) {
@@ -83,7 +98,6 @@ export class RateLimiter {
     };
   }
 
-  /** Wait until one more request of about `estimatedTokens` fits in the window, then count it. */
   async acquireRequest(estimatedTokens: number, signal?: AbortSignal): Promise<TokenTicket> {
     for (;;) {
       const now = this.clock.now();
@@ -109,17 +123,23 @@ export class RateLimiter {
   }
 }
 
-/** Limiters by endpoint key, handed to every run that should share them (a batch passes one). */
+/** Makes the limiter of one endpoint key (the key names the endpoint and the key's variable, never the key). */
+export type LimiterFactory = (key: string, limits: RateLimits) => RateLimiter;
+
+/**
+ * Limiters by endpoint key, handed to every run that should share them (a batch passes one). In-process
+ * limiters unless given another factory (a queue worker's Redis-backed ones).
+ */
 export class LimiterRegistry {
   private readonly limiters = new Map<string, RateLimiter>();
 
-  constructor(private readonly clock?: LimiterClock) {}
+  constructor(private readonly create: LimiterFactory = (_key, limits) => new LocalRateLimiter(limits)) {}
 
   /** The limiter for `key`, created with `limits` or tightened to them. */
   get(key: string, limits: RateLimits): RateLimiter {
     let l = this.limiters.get(key);
     if (!l) {
-      l = new RateLimiter(limits, this.clock);
+      l = this.create(key, limits);
       this.limiters.set(key, l);
     } else {
       l.tighten(limits);

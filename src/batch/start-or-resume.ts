@@ -2,6 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Agent } from '../agents/agent.js';
+import type { LimiterRegistry } from '../agents/limiter.js';
 import { startRun } from '../arena/run.js';
 import type { Scenario } from '../arena/scenario.js';
 import type { RunObserver } from '../arena/observer.js';
@@ -61,6 +62,8 @@ export interface RunCellDeps {
   batchLocked?: boolean;
   /** Agents to use instead of the scenario's (embedding, tests). */
   agentsFor?: (run: ManifestRun) => Agent[] | undefined;
+  /** Rate limiters the run shares (a queue worker's, shared with every worker through Redis). */
+  limiters?: LimiterRegistry;
 }
 
 /**
@@ -96,6 +99,7 @@ export async function runCell(run: ManifestRun, deps: RunCellDeps): Promise<RunO
     logger: deps.logger,
     ...(observers ? { observers } : {}),
     ...(agents ? { agents } : {}),
+    ...(deps.limiters ? { limiters: deps.limiters } : {}),
     meta: runMeta(deps.batchId, run.cell),
     ...(deps.batchLocked ? { lockRunDir: false } : {}),
     ...(resume

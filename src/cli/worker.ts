@@ -15,7 +15,8 @@ died, from its last completed turn. Ctrl-C interrupts running runs and hands the
   --queue URL        the Redis server of the queue (required)
   --runs-dir DIR     where run logs go (default: runs)
   --concurrency N    runs at once on this worker (default 4)
-  --lock-ms MS       a dead worker's runs are taken over after about this long (default 30000)
+  --lock-ms MS       a dead worker's runs and rate-limit slots are taken over after about
+                     this long (default 30000)
   --log-level L      operational log level on stderr (default warn)`;
 
 const FLAGS = {

@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, ftruncateSync, mkdir as mkdirCb, mkdirSync, open 
 import { mkdir, open as openFile, type FileHandle } from 'node:fs/promises';
 import type { ArenaEvent } from './events.js';
 import { eventsFileOf } from './layout.js';
-import { lockRunDir, lockRunDirAsync } from './writer-lock.js';
+import { lockRunDir, lockRunDirAsync, type LockOptions } from './writer-lock.js';
 import { RunLogError } from '../errors.js';
 import { enqueueOpen } from './_open-queue.js';
 import { cutBack, endLastLine, failureMessage, wholeLines, writeAll, type WriteBytes } from './_whole-lines.js';
@@ -16,6 +16,8 @@ export interface WriterOptions {
   /** Seq of the last event already in the log and its last completed turn (a resumed run's). */
   lastSeq?: number;
   turns?: number;
+  /** How long the folder's lock may go unrefreshed before another host takes it over (default 30 s). */
+  lockStaleMs?: number;
 }
 
 /**
@@ -51,6 +53,8 @@ export class RunLogWriter {
   private bufferedSeq: number;
   private bufferedTurns: number;
   private failed: WriteFailure | undefined;
+  /** The folder's lock was taken by another process: not even a closing line may be written now. */
+  private lockLost = false;
   private readonly failureListeners: ((failure: WriteFailure) => void)[] = [];
   /** The run.finished appended last: rewritten as the closing line when a write failed. */
   private finishedEvent: ArenaEvent | undefined;
@@ -64,12 +68,14 @@ export class RunLogWriter {
   private opening: Promise<void> | undefined;
   private openError: unknown;
   private closeOptions: { sync?: boolean } = {};
+  private readonly lockStaleMs: number | undefined;
 
   private constructor(file: string, options: WriterOptions) {
     this.file = file;
     this.writeBytes = options.writeBytes ?? writeSync;
     this.diskSeq = this.bufferedSeq = options.lastSeq ?? 0;
     this.diskTurns = this.bufferedTurns = options.turns ?? 0;
+    this.lockStaleMs = options.lockStaleMs;
   }
 
   /** Open `<runDir>/events.jsonl` for appending. `validBytes` cuts a crashed tail off before appending. */
@@ -82,7 +88,7 @@ export class RunLogWriter {
   /** `lock: false` when the caller holds a lock that covers this folder (its batch's). */
   private openSyncNow(runDir: string, options: { validBytes?: number; lock?: boolean }): void {
     mkdirSync(runDir, { recursive: true });
-    const unlock = options.lock === false ? () => {} : lockRunDir(runDir, this.file);
+    const unlock = options.lock === false ? () => {} : lockRunDir(runDir, this.file, 'run', this.lockOptions());
     let fd: number | undefined;
     try {
       fd = openSync(this.file, 'a+');
@@ -136,7 +142,7 @@ export class RunLogWriter {
           if (mkdirErr) return finish(mkdirErr);
           let unlock: () => void;
           try {
-            unlock = options.lock === false ? () => {} : lockRunDir(runDir, writer.file);
+            unlock = options.lock === false ? () => {} : lockRunDir(runDir, writer.file, 'run', writer.lockOptions());
           } catch (err) {
             return finish(err);
           }
@@ -179,7 +185,7 @@ export class RunLogWriter {
 
   private async openFile(runDir: string, options: { validBytes?: number; expectedBytes?: number; lock?: boolean }): Promise<void> {
     await mkdir(runDir, { recursive: true });
-    const unlock = options.lock === false ? async () => {} : await lockRunDirAsync(runDir, this.file);
+    const unlock = options.lock === false ? async () => {} : await lockRunDirAsync(runDir, this.file, this.lockOptions());
     let handle: FileHandle | undefined;
     try {
       handle = await openFile(this.file, 'a+');
@@ -211,6 +217,24 @@ export class RunLogWriter {
     this.bufferedSeq = event.seq;
     if (event.type === 'turn.completed') this.bufferedTurns = event.turn;
     if (flush || this.buffer.length > 1 << 16) this.flush();
+  }
+
+  /** While the lock is held: if another process takes it, stop writing (see `lose`). */
+  private lockOptions(): LockOptions {
+    return { onCompromised: (err) => this.lose(err), ...(this.lockStaleMs !== undefined ? { staleMs: this.lockStaleMs } : {}) };
+  }
+
+  /**
+   * Another process took this folder's lock (or it could not be kept): write nothing more, not even a
+   * closing line, and report it like a failed write, so the run stops; the log ends at its last write.
+   */
+  private lose(error: RunLogError): void {
+    this.lockLost = true;
+    if (this.failed) return;
+    this.buffer = '';
+    const where = this.diskSeq === 0 ? 'nothing of the run is in it' : `it ends at turn ${this.diskTurns} (seq ${this.diskSeq})`;
+    this.failed = { error, lastSeq: this.diskSeq, turns: this.diskTurns, message: `${error.problem}; ${where}` };
+    for (const listener of this.failureListeners) listener(this.failed);
   }
 
   /** Set once a write failed; nothing but a closing run.finished is written after it. */
@@ -270,7 +294,7 @@ export class RunLogWriter {
   private writeClosingLine(): void {
     const failure = this.failed;
     const finished = this.finishedEvent;
-    if (!failure || !finished || finished.type !== 'run.finished' || failure.lastSeq === 0 || this.fd === undefined) return;
+    if (this.lockLost || !failure || !finished || finished.type !== 'run.finished' || failure.lastSeq === 0 || this.fd === undefined) return;
     const closing: ArenaEvent = {
       ...finished,
       seq: failure.lastSeq + 1,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LimiterRegistry, RateLimiter, type LimiterClock } from '../../src/agents/limiter.js';
+import { LimiterRegistry, LocalRateLimiter, type LimiterClock } from '../../src/agents/limiter.js';
 
 /** A clock whose sleeps advance time instantly, recording how long each wait was. */
 function fakeClock(): LimiterClock & { waits: number[] } {
@@ -15,10 +15,10 @@ function fakeClock(): LimiterClock & { waits: number[] } {
   };
 }
 
-describe('RateLimiter', () => {
+describe('LocalRateLimiter', () => {
   it('holds the n+1-th request of a minute until the first leaves the window', async () => {
     const clock = fakeClock();
-    const l = new RateLimiter({ requestsPerMinute: 2 }, clock);
+    const l = new LocalRateLimiter({ requestsPerMinute: 2 }, clock);
     await l.acquireRequest(10);
     await l.acquireRequest(10);
     expect(clock.waits).toEqual([]);
@@ -28,7 +28,7 @@ describe('RateLimiter', () => {
 
   it('counts tokens per minute with the estimate corrected by the real usage', async () => {
     const clock = fakeClock();
-    const l = new RateLimiter({ tokensPerMinute: 1000 }, clock);
+    const l = new LocalRateLimiter({ tokensPerMinute: 1000 }, clock);
     const t = await l.acquireRequest(900);
     t.settle(300); // the request turned out smaller
     await l.acquireRequest(600);
@@ -38,7 +38,7 @@ describe('RateLimiter', () => {
   });
 
   it('lets at most `concurrency` turns stream at once, in arrival order', async () => {
-    const l = new RateLimiter({ concurrency: 1 });
+    const l = new LocalRateLimiter({ concurrency: 1 });
     const order: string[] = [];
     const releaseA = await l.acquireSlot();
     const b = l.acquireSlot().then((release) => {
@@ -54,7 +54,7 @@ describe('RateLimiter', () => {
   });
 
   it('gives up waiting for a slot when the turn is aborted', async () => {
-    const l = new RateLimiter({ concurrency: 1 });
+    const l = new LocalRateLimiter({ concurrency: 1 });
     await l.acquireSlot();
     const ac = new AbortController();
     const waiting = l.acquireSlot(ac.signal);

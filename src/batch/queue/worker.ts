@@ -1,11 +1,14 @@
 import { join } from 'node:path';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { InputError } from '../../errors.js';
+import { timerSleep } from '../../clock.js';
+import { RunLockedError } from '../../runlog/writer-lock.js';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ArenaEvent } from '../../runlog/events.js';
 import type { RunOutcome } from '../outcome.js';
 import { runCell, type RunCellDeps } from '../start-or-resume.js';
+import { redisLimiterRegistry } from './redis-limiter.js';
 import { CONTROL_PATTERN, ControlMessageSchema, connectionOptions, eventsChannel, JobDataSchema, parseRedisUrl, QUEUE_NAME, type JobData } from './connection.js';
 
 export interface QueueWorkerOptions {
@@ -38,6 +41,26 @@ class ShuttingDown extends Error {
 }
 
 /**
+ * Run `start`; while the run's folder is locked by a worker on another host whose lock is still being
+ * refreshed (it died moments ago and its lock has not lapsed yet, or it is still stopping), wait for that
+ * lock to lapse and try again rather than fail the run: on a shared network folder, another host's lock
+ * is never taken over while it is alive.
+ */
+async function runWhenUnlocked(start: () => Promise<RunOutcome>, signal: AbortSignal, logger: Logger): Promise<RunOutcome> {
+  for (;;) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!(err instanceof RunLockedError) || err.retryAfterMs === undefined) throw err;
+      logger.warn({ err: err.message }, 'run folder locked by another host: waiting for its lock to lapse');
+      await timerSleep(err.retryAfterMs + 500, signal).catch(() => undefined);
+      // Not bad input: the job goes back to the queue (an InputError would fail it for good).
+      if (signal.aborted) throw new Error(`stopped while waiting for another host's lock on the run folder: ${err.message}`, { cause: err });
+    }
+  }
+}
+
+/**
  * Take runs from the queue and run them here, writing logs under `runsDir`, relaying every event on the
  * batch's pub/sub channel and reporting each completed turn as job progress.
  */
@@ -47,6 +70,10 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   const subscriber = new Redis(connection);
   // ioredis reconnects by itself; log connection trouble instead of printing it unhandled.
   for (const client of [publisher, subscriber]) client.on('error', (err: Error) => options.logger.warn({ err: err.message }, 'redis connection'));
+  const lockDuration = options.lockMs ?? 30_000;
+  // One account's limits hold for all the workers of the queue together, not for each: a slot's lease
+  // lapses, like a run's claim, about lockMs after its worker died.
+  const limiters = redisLimiterRegistry(publisher, { leaseMs: lockDuration });
   const running = new Map<string, AbortController>();
   const byJob = new Map<string, AbortController>();
   let closing = false;
@@ -63,21 +90,23 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
     const channel = eventsChannel(batchId);
     const logger = options.logger.child({ batchId, jobId: job.id });
     options.onRun?.('start', run.runId);
+    const deps: RunCellDeps = {
+      batchId,
+      batchDir: join(options.runsDir, batchId),
+      env: options.env,
+      logger,
+      signal: abort.signal,
+      limiters,
+      ...(options.observersFor ? { observersFor: options.observersFor } : {}),
+      onTurn: (costUsd) => {
+        void job.updateProgress({ costUsd }).catch(() => undefined);
+      },
+      onEvent: (e: ArenaEvent) => {
+        void publisher.publish(channel, JSON.stringify(e)).catch(() => undefined);
+      },
+    };
     try {
-      const outcome = await runCell(run, {
-        batchId,
-        batchDir: join(options.runsDir, batchId),
-        env: options.env,
-        logger,
-        signal: abort.signal,
-        ...(options.observersFor ? { observersFor: options.observersFor } : {}),
-        onTurn: (costUsd) => {
-          void job.updateProgress({ costUsd }).catch(() => undefined);
-        },
-        onEvent: (e: ArenaEvent) => {
-          void publisher.publish(channel, JSON.stringify(e)).catch(() => undefined);
-        },
-      });
+      const outcome = await runWhenUnlocked(() => runCell(run, deps), abort.signal, logger);
       if (outcome.status === 'interrupted' && abort.signal.reason === 'shutdown') throw new ShuttingDown(`worker shut down during run ${run.runId}`);
       if (outcome.status === 'interrupted' && abort.signal.reason === 'lost') throw new ShuttingDown(`lost the lock on run ${run.runId}; another worker has it`);
       options.onRun?.('end', run.runId, outcome);
@@ -92,7 +121,6 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
     }
   };
 
-  const lockDuration = options.lockMs ?? 30_000;
   const worker = new Worker<JobData, RunOutcome>(QUEUE_NAME, processor, {
     connection,
     concurrency: options.concurrency,

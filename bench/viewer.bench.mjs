@@ -113,7 +113,7 @@ export default async function () {
     const started = performance.now();
     const handles = await Promise.all(
       Array.from({ length: runs }, async () => {
-        const handle = await startRun({ scenario, scenarioDir: runsDir, runsDir });
+        const handle = await startRun({ scenario, scenarioDir: runsDir, runsDir, keepEvents: true });
         viewer.attach(handle);
         handle.subscribe((e) => {
           if (e.type === 'turn.delta') deltasEmitted++;

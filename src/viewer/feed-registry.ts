@@ -29,7 +29,7 @@ export class FeedRegistry {
 
   /**
    * A live feed for a run of this process or one relayed from elsewhere. `logPath`: its log, when this
-   * machine can read it and the source does not keep the run's events itself (see RunFeed).
+   * machine can read it; read only if the source does not keep the run's events itself (see RunFeed).
    */
   attach(source: LiveSource, options: { logPath?: string } = {}): RunFeed {
     const old = this.entries.get(source.runId);

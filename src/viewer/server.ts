@@ -60,7 +60,10 @@ export interface Viewer {
   baseUrl: string;
   token: string;
   port: number;
-  /** Show a run of this process live and let viewers with the token steer it. */
+  /**
+   * Show a run of this process live and let viewers with the token steer it. A run started with keepEvents
+   * is shown from its memory alone; one without has its log read for what it cannot replay.
+   */
   attach(handle: RunHandle): void;
   /** With `queue`: what arrived on the events channels so far. */
   relayStats(): RelayStats | undefined;
@@ -165,7 +168,7 @@ function attachRun(handle: RunHandle, ctx: { attached: Map<string, AttachedRun>;
   const { attached, index, feeds } = ctx;
   if (attached.has(handle.runId)) return;
   index.attachLive(handle.runId, handle.runDir, handle.info);
-  const feed = feeds.attach(handle, handle.keepsEvents ? {} : { logPath: eventsFileOf(handle.runDir) });
+  const feed = feeds.attach(handle, { logPath: eventsFileOf(handle.runDir) });
   // The kept history is in the feed already: the list folds it first, then each live event.
   const unlisten = feed.listen((event) => index.foldLive(handle.runId, event, handle.status()), { fromStart: true });
   const run: AttachedRun = { handle, unlisten, done: false };

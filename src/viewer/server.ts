@@ -1,7 +1,6 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -14,6 +13,7 @@ import type { RedisRelay, RelayStats } from './redis-relay.js';
 import { RelayedRuns } from './relayed-runs.js';
 import { PROTOCOL_VERSION, type ControlCommand, type ErrorCode } from './protocol.js';
 import { RunIndex } from './run-index.js';
+import { RequestGate, tokenChecker } from './_request-gate.js';
 import { resolveWebDir, serveStatic } from './_static.js';
 
 export interface ViewerOptions {
@@ -80,7 +80,6 @@ interface AttachedRun {
 }
 
 const FINISHED = new Set(['completed', 'stopped', 'failed', 'interrupted']);
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 type ControlResult = { ok: true } | { ok: false; code: ErrorCode; message: string };
 
@@ -92,6 +91,8 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   const heartbeatMs = options.heartbeatMs ?? 15_000;
 
   const sessions = new Map<WebSocket, ClientSession>();
+  /** Clients that answered the last ping (the heartbeat drops the others). */
+  const alive = new WeakMap<WebSocket, boolean>();
   const attached = new Map<string, AttachedRun>();
   const index = new RunIndex(runsDir, logger, (runs) => {
     for (const session of sessions.values()) for (const run of runs) session.push({ type: 'run', run });
@@ -125,8 +126,8 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     if (refusal !== undefined) socket.end(refusal);
     else wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
-  const firstClient = acceptClients(wss, sessions, deps, heartbeatMs);
-  const timers = startTimers(options, { sessions, index, attached, heartbeatMs, logger });
+  const firstClient = acceptClients(wss, { sessions, alive, deps, heartbeatMs });
+  const timers = startTimers(options, { sessions, alive, index, attached, heartbeatMs, logger });
 
   let relay: RedisRelay | undefined;
   try {
@@ -244,54 +245,6 @@ async function controlRun(
   return { ok: true };
 }
 
-/**
- * Who may reach the server. Only requests naming this server in their Host header get through (against
- * DNS rebinding); WebSocket upgrades must also come from its own pages, and off loopback carry the token.
- */
-class RequestGate {
-  /** Filled in once the port is known. */
-  private readonly names = new Set<string>();
-  private readonly loopbackOnly: boolean;
-
-  constructor(
-    private readonly host: string,
-    private readonly checkToken: (candidate: string | undefined) => boolean,
-  ) {
-    this.loopbackOnly = LOOPBACK.has(host);
-  }
-
-  /** The loopback names, the bound host, and off loopback this machine's names and `extra`, all with `port`. */
-  admitNames(port: number, extra: readonly string[]): void {
-    for (const name of ['127.0.0.1', 'localhost', '[::1]', this.host]) this.names.add(hostWithPort(name, port));
-    if (!this.loopbackOnly) for (const name of [...machineNames(this.host), ...extra]) this.names.add(hostWithPort(name, port));
-  }
-
-  hostAllowed(req: IncomingMessage): boolean {
-    return this.names.has((req.headers.host ?? '').toLowerCase());
-  }
-
-  /** The raw HTTP response refusing a WebSocket upgrade, or undefined to accept it. */
-  refuseUpgrade(req: IncomingMessage): string | undefined {
-    const path = new URL(req.url ?? '/', 'http://viewer.invalid').pathname;
-    if (path !== '/ws' || !this.hostAllowed(req) || !sameOrigin(req)) {
-      // Another site's page must not read transcripts through the visitor's browser.
-      return 'HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n';
-    }
-    if (!this.readAllowed(req)) {
-      return 'HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\nthis viewer listens beyond localhost: open the address with ?token= that it printed\n';
-    }
-    return undefined;
-  }
-
-  /**
-   * On loopback only this machine's users reach the server, and they may read without the token. Anyone on
-   * the network reaches a server bound elsewhere, so there reading (the WebSocket) needs the token as well.
-   */
-  private readAllowed(req: IncomingMessage): boolean {
-    return this.loopbackOnly || this.checkToken(new URL(req.url ?? '/', 'http://viewer.invalid').searchParams.get('token') ?? undefined);
-  }
-}
-
 /** The browser app's files, to requests that name this server. */
 function serveFile(req: IncomingMessage, res: ServerResponse, ctx: { access: RequestGate; webDir: string; logger: Logger }): void {
   const { access, webDir, logger } = ctx;
@@ -306,7 +259,11 @@ function serveFile(req: IncomingMessage, res: ServerResponse, ctx: { access: Req
 }
 
 /** Give every WebSocket connection its session; resolves when the first one connects. */
-function acceptClients(wss: WebSocketServer, sessions: Map<WebSocket, ClientSession>, deps: SessionDeps, heartbeatMs: number): Promise<void> {
+function acceptClients(
+  wss: WebSocketServer,
+  ctx: { sessions: Map<WebSocket, ClientSession>; alive: WeakMap<WebSocket, boolean>; deps: SessionDeps; heartbeatMs: number },
+): Promise<void> {
+  const { sessions, alive, deps, heartbeatMs } = ctx;
   return new Promise<void>((firstConnected) => {
     wss.on('connection', (ws: WebSocket) => {
       const session = new ClientSession(ws, deps);
@@ -325,18 +282,22 @@ function acceptClients(wss: WebSocketServer, sessions: Map<WebSocket, ClientSess
   });
 }
 
-/** Clients that answered the last ping (the heartbeat drops the others). */
-const alive = new WeakMap<WebSocket, boolean>();
-
 /**
  * The server's rounds: ping clients (dropping those that missed a pong), rescan the runs dir while anyone
  * watches, and push run-list changes (with the live runs' own status) at most every pushIntervalMs.
  */
 function startTimers(
   options: ViewerOptions,
-  ctx: { sessions: Map<WebSocket, ClientSession>; index: RunIndex; attached: Map<string, AttachedRun>; heartbeatMs: number; logger: Logger },
+  ctx: {
+    sessions: Map<WebSocket, ClientSession>;
+    alive: WeakMap<WebSocket, boolean>;
+    index: RunIndex;
+    attached: Map<string, AttachedRun>;
+    heartbeatMs: number;
+    logger: Logger;
+  },
 ): NodeJS.Timeout[] {
-  const { sessions, index, attached, heartbeatMs, logger } = ctx;
+  const { sessions, alive, index, attached, heartbeatMs, logger } = ctx;
   const heartbeat = setInterval(() => {
     for (const ws of sessions.keys()) {
       if (!alive.get(ws)) {
@@ -368,12 +329,6 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-/** Constant-time comparison of a candidate with the control token. */
-function tokenChecker(token: string): (candidate: string | undefined) => boolean {
-  const expected = digest(token);
-  return (candidate) => typeof candidate === 'string' && timingSafeEqual(digest(candidate), expected);
-}
-
 function sendCommand(handle: RunHandle, command: ControlCommand, by: string): void {
   switch (command.type) {
     case 'pause':
@@ -390,36 +345,5 @@ function sendCommand(handle: RunHandle, command: ControlCommand, by: string): vo
       const unreachable: never = command;
       throw new Error(`unhandled command ${JSON.stringify(unreachable)}`);
     }
-  }
-}
-
-/** `name:port` as a Host header spells it (IPv6 addresses in brackets), lower-case. */
-function hostWithPort(name: string, port: number): string {
-  const bare = name.replace(/^\[|\]$/g, '');
-  return `${bare.includes(':') ? `[${bare}]` : bare}:${port}`.toLowerCase();
-}
-
-/** Names a server bound beyond loopback is reached by: the host name and the interface addresses. */
-function machineNames(boundHost: string): string[] {
-  const names = [hostname(), `${hostname()}.local`];
-  const anyInterface = boundHost === '0.0.0.0' || boundHost === '::';
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (anyInterface || a.address === boundHost) names.push(a.address);
-  }
-  return names;
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
-
-/** Browsers always send Origin on WebSocket upgrades; scripts and CLIs may omit it. */
-function sameOrigin(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
   }
 }

@@ -23,7 +23,7 @@ import { WebSocket } from 'ws';
 import { createInterface } from 'node:readline';
 const ws = new WebSocket(process.argv[1]);
 const subscribed = new Set(), live = new Set();
-const latencies = [], deltaLat = [], persistedLat = [], everyPersisted = [];
+const latencies = [], deltaLat = [], persistedLat = [], everyPersisted = [], steadyLat = [];
 let received = 0, persisted = 0, deltas = 0, outOfOrder = 0, expected = Infinity;
 const lastSeq = new Map();
 const subscribe = (ids) => {
@@ -52,6 +52,7 @@ ws.on('message', (data) => {
         const ms = now - Date.parse(e.ts);
         latencies.push(ms);
         (e.type === 'turn.delta' ? deltaLat : persistedLat).push(ms);
+        if ((e.turn ?? 0) >= 3) steadyLat.push(ms);
       }
     }
     if (persisted >= expected) report();
@@ -67,9 +68,9 @@ let reported = false;
 function report() {
   if (reported || expected === Infinity) return;
   reported = true;
-  for (const l of [latencies, deltaLat, persistedLat, everyPersisted]) l.sort((a, b) => a - b);
+  for (const l of [latencies, deltaLat, persistedLat, everyPersisted, steadyLat]) l.sort((a, b) => a - b);
   const q = (l, p) => l[Math.min(l.length - 1, Math.floor(p * l.length))] ?? null;
-  const result = { received, persisted, deltas, measured: latencies.length, outOfOrder, p50: q(latencies, 0.5), p99: q(latencies, 0.99), max: latencies.at(-1) ?? null, deltaP99: q(deltaLat, 0.99), persistedP99: q(persistedLat, 0.99), everyP50: q(everyPersisted, 0.5), everyP99: q(everyPersisted, 0.99), everyMax: everyPersisted.at(-1) ?? null };
+  const result = { received, persisted, deltas, measured: latencies.length, outOfOrder, p50: q(latencies, 0.5), p99: q(latencies, 0.99), max: latencies.at(-1) ?? null, deltaP99: q(deltaLat, 0.99), persistedP99: q(persistedLat, 0.99), everyP50: q(everyPersisted, 0.5), everyP99: q(everyPersisted, 0.99), everyMax: everyPersisted.at(-1) ?? null, steadyN: steadyLat.length, steadyP99: q(steadyLat, 0.99), steadyMax: steadyLat.at(-1) ?? null };
   process.stdout.write(JSON.stringify(result) + '\\n');
   process.exit(0);
 }
@@ -149,6 +150,11 @@ export default async function () {
       latencyP50Ms: stats.p50,
       latencyP99Ms: stats.p99,
       latencyMaxMs: stats.max,
+      // Live events from each run's third turn on, after the start-up burst: the same events for any viewer
+      // that is live by then, so these compare across versions whatever the start-up measured.
+      steadyLatencyMeasuredEvents: stats.steadyN,
+      steadyLatencyP99Ms: stats.steadyP99,
+      steadyLatencyMaxMs: stats.steadyMax,
       deltaLatencyP99Ms: stats.deltaP99,
       persistedLatencyP99Ms: stats.persistedP99,
       // Every persisted event, live or replayed: a run's first events wait for the client to hear of the run

@@ -4,6 +4,27 @@ import type { RunLogWriter } from '../runlog/writer.js';
 
 export type EventListener = (event: ArenaEvent) => void;
 
+/** How a listener subscribes: with or without live deltas, and from which seq on (see EventBus.subscribe). */
+export interface SubscribeOptions {
+  /** False leaves out the live turn.delta and turn.waiting events. */
+  deltas?: boolean;
+  /**
+   * Replay the kept events with a higher seq first (synchronously, inside `subscribe`), then go on live:
+   * no event is missed or delivered twice. Only on a bus that keeps its events (`keepEvents`).
+   */
+  afterSeq?: number;
+}
+
+/**
+ * The persisted events a bus keeps for late subscribers: all but the persisted deltas (a finished turn's
+ * text is in its turn.completed) and the cached embedding vectors (kilobytes of base64 each, drawn by no view).
+ */
+export function isKept(event: ArenaEvent): boolean {
+  return event.type !== 'turn.delta' && event.type !== 'turn.waiting' && event.type !== 'embedding';
+}
+
+const isLiveOnly = (event: ArenaEvent): boolean => event.type === 'turn.delta' || event.type === 'turn.waiting';
+
 /** Event types written out promptly (see scheduleFlush): a crash loses no finished turn, and followers of the file see each turn start. */
 const BOUNDARY = new Set<ArenaEvent['type']>([
   'run.started',
@@ -24,7 +45,9 @@ const BOUNDARY = new Set<ArenaEvent['type']>([
  * Stamps events (v, seq, ts, runId: see EventStamper), appends them to the run log and hands them to listeners
  * in seq order.
  * A listener may publish while being notified; its event is queued and delivered after the current one,
- * so every listener sees every event in seq order.
+ * so every listener sees every event in seq order. With `keepEvents` the bus also keeps the run's
+ * persisted events (see isKept), from seq 1 when `history` holds the events a resumed run's log already
+ * had, so a subscriber that comes late (a viewer) gets the whole run from memory.
  */
 export class EventBus {
   private readonly stamper: EventStamper;
@@ -33,6 +56,8 @@ export class EventBus {
   /** The listeners that also want live turn.delta events; with none, deltas are not even built. */
   private readonly deltaListeners = new Set<EventListener>();
   private readonly queue: ArenaEvent[] = [];
+  /** Kept persisted events in seq order (keepEvents), each added as it is dispatched. */
+  private readonly kept: ArenaEvent[] | undefined;
   private dispatching = false;
   private closed = false;
   private flushScheduled = false;
@@ -46,9 +71,19 @@ export class EventBus {
       lastSeq: number;
       /** A listener that throws is reported here and the others still get the event. */
       onListenerError?: (err: unknown, event: ArenaEvent) => void;
+      /** Keep the persisted events for `subscribe(…, { afterSeq })` (a run that is viewed). */
+      keepEvents?: boolean;
+      /** The events the log already holds (a resumed run, up to `lastSeq`): kept too, so replays start at seq 1. */
+      history?: readonly ArenaEvent[];
     },
   ) {
     this.stamper = new EventStamper(runId, options.lastSeq, options.now);
+    if (options.keepEvents) this.kept = (options.history ?? []).filter((e) => isKept(e) && e.seq <= options.lastSeq);
+  }
+
+  /** Whether `subscribe` can replay: the bus keeps its persisted events. */
+  get keepsEvents(): boolean {
+    return this.kept !== undefined;
   }
 
   get lastSeq(): number {
@@ -85,13 +120,57 @@ export class EventBus {
     this.dispatch(this.stamper.live({ type: 'turn.waiting', ...body }));
   }
 
-  /** Listen to every event in seq order; `deltas: false` leaves out the live turn.delta and turn.waiting events. */
-  subscribe(listener: EventListener, options: { deltas?: boolean } = {}): () => void {
-    this.listeners.add(listener);
-    if (options.deltas !== false) this.deltaListeners.add(listener);
+  /**
+   * Listen to every event in seq order; `deltas: false` leaves out the live turn.delta and turn.waiting
+   * events. With `afterSeq`, the kept events after it are replayed to the listener before this returns,
+   * and live events follow from the first one not replayed.
+   */
+  subscribe(listener: EventListener, options: SubscribeOptions = {}): () => void {
+    let target = listener;
+    if (options.afterSeq !== undefined) {
+      if (!this.kept) throw new Error(`run ${this.runId}: its events are not kept (start it with keepEvents), so they cannot be replayed after seq ${options.afterSeq}`);
+      target = this.replayTo(listener, options.afterSeq);
+    }
+    this.listeners.add(target);
+    if (options.deltas !== false) this.deltaListeners.add(target);
+    // Events published by the listener during its replay waited in the queue: they come now, in order.
+    if (!this.dispatching) this.drain();
     return () => {
-      this.listeners.delete(listener);
-      this.deltaListeners.delete(listener);
+      this.listeners.delete(target);
+      this.deltaListeners.delete(target);
+    };
+  }
+
+  /**
+   * Hand `listener` the kept events after `afterSeq`; returns the listener to add for the live ones. The
+   * event being dispatched right now (a listener subscribing another) is kept already and may reach the
+   * new listener once more from the dispatch loop: the returned listener passes over what was replayed.
+   */
+  private replayTo(listener: EventListener, afterSeq: number): EventListener {
+    const kept = this.kept!;
+    let lo = 0;
+    let hi = kept.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (kept[mid]!.seq <= afterSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    let replayedTo = afterSeq;
+    const wasDispatching = this.dispatching;
+    // What the listener publishes meanwhile is queued, not dispatched ahead of the history.
+    this.dispatching = true;
+    try {
+      for (let i = lo; i < kept.length; i++) {
+        const event = kept[i]!;
+        replayedTo = event.seq;
+        this.call(listener, event);
+      }
+    } finally {
+      this.dispatching = wasDispatching;
+    }
+    return (event) => {
+      if (!isLiveOnly(event) && event.seq <= replayedTo) return;
+      listener(event);
     };
   }
 
@@ -115,21 +194,28 @@ export class EventBus {
 
   private dispatch(event: ArenaEvent): void {
     this.queue.push(event);
-    if (this.dispatching) return;
+    if (!this.dispatching) this.drain();
+  }
+
+  private drain(): void {
     this.dispatching = true;
     try {
       while (this.queue.length > 0) {
         const next = this.queue.shift()!;
-        for (const listener of next.type === 'turn.delta' || next.type === 'turn.waiting' ? this.deltaListeners : this.listeners) {
-          try {
-            listener(next);
-          } catch (err) {
-            this.options.onListenerError?.(err, next);
-          }
-        }
+        // Kept as it is dispatched: a replay hands out exactly the events the listeners have had.
+        if (this.kept && isKept(next)) this.kept.push(next);
+        for (const listener of isLiveOnly(next) ? this.deltaListeners : this.listeners) this.call(listener, next);
       }
     } finally {
       this.dispatching = false;
+    }
+  }
+
+  private call(listener: EventListener, event: ArenaEvent): void {
+    try {
+      listener(event);
+    } catch (err) {
+      this.options.onListenerError?.(err, event);
     }
   }
 }

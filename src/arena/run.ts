@@ -41,6 +41,11 @@ export interface StartRunOptions {
   observers?: RunObserver[];
   /** Write turn.delta events to the log too (they are live-only by default). */
   persistDeltas?: boolean;
+  /**
+   * Keep the run's persisted events in memory (a resumed run's history too) so a viewer attached at any
+   * moment replays them from the handle, not from the log (see RunHandle.keepsEvents).
+   */
+  keepEvents?: boolean;
   /** Agents to use instead of building them from the scenario (tests, embedding the arena). */
   agents?: Agent[];
   /** Continue a run from its log instead of starting one. */
@@ -155,6 +160,8 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   }
   const bus = new EventBus(runId, writer, { now, persistDeltas: options.persistDeltas ?? false,
     lastSeq: resume?.state.lastSeq ?? 0,
+    keepEvents: options.keepEvents ?? false,
+    ...(resume ? { history: resume.history } : {}),
     onListenerError: (err, event) => logger.error({ err, eventType: event.type, seq: event.seq }, 'an event listener failed'),
   });
   const startedAt = Date.now();
@@ -330,6 +337,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     info: { scenario: scenario.name, agents: agents.map((a, i) => ({ id: participants[i]?.id ?? a.id, name: participants[i]?.name ?? a.name, backend: a.backend, model: a.model })) },
     subscribe: (listener, subscribeOptions) => bus.subscribe(listener, subscribeOptions),
     lastSeq: () => bus.lastSeq,
+    keepsEvents: bus.keepsEvents,
     status,
     send,
     done,

@@ -185,6 +185,8 @@ export async function executeRun(
       logger,
       observers,
       persistDeltas: values['persist-deltas'] ?? false,
+      // A viewer shows the run from its memory: history and live events alike, never its log.
+      keepEvents: viewer !== undefined,
     });
   } catch (err) {
     await viewer?.close();

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
-import { RunFeed, type FeedTiming, type LiveSource } from './run-feed.js';
+import { RunFeed, type LiveSource } from './run-feed.js';
 import type { RunIndex } from './run-index.js';
 
-interface Slot {
+/** A run's feed and who holds it: subscribers count, and a live run pins it. */
+interface CountedFeed {
   feed: RunFeed;
+  /** Subscribers holding it (acquire … release). */
   refs: number;
   /** Held open while a live run is attached, whoever watches. */
   pinned: boolean;
@@ -14,38 +16,42 @@ interface Slot {
  * are read and followed only while someone is subscribed.
  */
 export class FeedRegistry {
-  private readonly slots = new Map<string, Slot>();
+  private readonly entries = new Map<string, CountedFeed>();
   /** Disk feeds replaced by a live one while someone still watched them; they run until released. */
   private readonly orphans = new Map<RunFeed, number>();
 
   constructor(
     private readonly index: RunIndex,
     private readonly logger: Logger,
-    private readonly timing: FeedTiming,
+    /** Poll interval for following logs (fs.watch does the prompt part). */
+    private readonly pollMs: number,
   ) {}
 
-  /** A live feed for a run of this process or one relayed from elsewhere (`logHistory: false`: no readable log). */
-  attach(handle: LiveSource, logPath: string, options: { logHistory?: boolean } = {}): RunFeed {
-    const old = this.slots.get(handle.runId);
+  /**
+   * A live feed for a run of this process or one relayed from elsewhere. `logPath`: its log, when this
+   * machine can read it; read only if the source does not keep the run's events itself (see RunFeed).
+   */
+  attach(source: LiveSource, options: { logPath?: string } = {}): RunFeed {
+    const old = this.entries.get(source.runId);
     if (old && old.refs > 0) this.orphans.set(old.feed, old.refs);
     else old?.feed.dispose();
-    const feed = RunFeed.fromHandle(handle, logPath, this.logger.child({ runId: handle.runId }), this.timing, options);
-    this.slots.set(handle.runId, { feed, refs: 0, pinned: true });
+    const feed = RunFeed.live(source, this.logger.child({ runId: source.runId }), { ...options, pollMs: this.pollMs });
+    this.entries.set(source.runId, { feed, refs: 0, pinned: true });
     return feed;
   }
 
   /** The live run ended; its feed stays while anyone watches, then the log is the source again. */
   unpin(runId: string): void {
-    const slot = this.slots.get(runId);
-    if (!slot) return;
-    slot.pinned = false;
-    this.disposeIfUnused(runId, slot);
+    const entry = this.entries.get(runId);
+    if (!entry) return;
+    entry.pinned = false;
+    this.disposeIfUnused(runId, entry);
   }
 
   /** A feed for a subscriber (release it when done), or undefined for a run nobody knows. */
   async acquire(runId: string): Promise<RunFeed | undefined> {
-    let slot = this.slots.get(runId);
-    if (!slot) {
+    let entry = this.entries.get(runId);
+    if (!entry) {
       let logPath = this.index.logPathOf(runId);
       if (!logPath) {
         await this.index.scan();
@@ -53,14 +59,14 @@ export class FeedRegistry {
       }
       if (!logPath) return undefined;
       // Another subscriber may have created it while we scanned.
-      slot = this.slots.get(runId);
-      if (!slot) {
-        slot = { feed: RunFeed.fromLog(runId, logPath, this.logger.child({ runId }), this.timing), refs: 0, pinned: false };
-        this.slots.set(runId, slot);
+      entry = this.entries.get(runId);
+      if (!entry) {
+        entry = { feed: RunFeed.fromLog(runId, logPath, this.logger.child({ runId }), this.pollMs), refs: 0, pinned: false };
+        this.entries.set(runId, entry);
       }
     }
-    slot.refs += 1;
-    return slot.feed;
+    entry.refs += 1;
+    return entry.feed;
   }
 
   release(runId: string, feed: RunFeed): void {
@@ -72,22 +78,22 @@ export class FeedRegistry {
       } else this.orphans.set(feed, orphanRefs - 1);
       return;
     }
-    const slot = this.slots.get(runId);
-    if (!slot || slot.feed !== feed) return;
-    slot.refs = Math.max(0, slot.refs - 1);
-    this.disposeIfUnused(runId, slot);
+    const entry = this.entries.get(runId);
+    if (!entry || entry.feed !== feed) return;
+    entry.refs = Math.max(0, entry.refs - 1);
+    this.disposeIfUnused(runId, entry);
   }
 
   closeAll(): void {
-    for (const slot of this.slots.values()) slot.feed.dispose();
+    for (const entry of this.entries.values()) entry.feed.dispose();
     for (const feed of this.orphans.keys()) feed.dispose();
-    this.slots.clear();
+    this.entries.clear();
     this.orphans.clear();
   }
 
-  private disposeIfUnused(runId: string, slot: Slot): void {
-    if (slot.refs > 0 || slot.pinned) return;
-    slot.feed.dispose();
-    this.slots.delete(runId);
+  private disposeIfUnused(runId: string, entry: CountedFeed): void {
+    if (entry.refs > 0 || entry.pinned) return;
+    entry.feed.dispose();
+    this.entries.delete(runId);
   }
 }

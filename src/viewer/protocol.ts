@@ -69,7 +69,6 @@ export const ViewerRunStatusSchema = z.enum([
 ]);
 export type ViewerRunStatus = z.infer<typeof ViewerRunStatusSchema>;
 
-/** One line of the run list. */
 /** Where a batch run sits in its plan's matrix (from `meta.cell` of run.started), for the batch grid. */
 export const GridCellSchema = z.object({
   index: z.number().int().positive().optional(),
@@ -81,7 +80,8 @@ export const GridCellSchema = z.object({
 });
 export type GridCell = z.infer<typeof GridCellSchema>;
 
-export const RunSummarySchema = z.object({
+/** One line of the run list (`runs` and `run` messages). */
+export const RunListEntrySchema = z.object({
   runId: RunId,
   /** Folder of the run, relative to the runs dir when inside it. */
   dir: z.string(),
@@ -104,7 +104,7 @@ export const RunSummarySchema = z.object({
   /** A batch run's place in its plan's matrix; absent for runs outside a batch plan. */
   cell: GridCellSchema.nullable().optional(),
 });
-export type RunSummary = z.infer<typeof RunSummarySchema>;
+export type RunListEntry = z.infer<typeof RunListEntrySchema>;
 
 export const ErrorCodeSchema = z.enum([
   'bad_message',
@@ -118,9 +118,9 @@ export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
 
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), protocol: z.literal(PROTOCOL_VERSION), heartbeatMs: z.number() }),
-  z.object({ type: z.literal('runs'), id: RequestId, runs: z.array(RunSummarySchema) }),
+  z.object({ type: z.literal('runs'), id: RequestId, runs: z.array(RunListEntrySchema) }),
   /** A run appeared or changed (status, turns, attractors); pushed to every client. */
-  z.object({ type: z.literal('run'), run: RunSummarySchema }),
+  z.object({ type: z.literal('run'), run: RunListEntrySchema }),
   z.object({
     type: z.literal('subscribed'),
     id: RequestId,

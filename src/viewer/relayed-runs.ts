@@ -92,7 +92,7 @@ export class RelayedRuns {
     run ??= this.open(batchId, event);
     run.heardMs = Date.now();
     run.source.emit(event);
-    if (event.type === 'run.finished') this.finish(runId, run);
+    if (event.type === 'run.finished') this.finish(runId, run, event.seq);
   }
 
   close(): void {
@@ -114,7 +114,7 @@ export class RelayedRuns {
     const fromLog = first.type !== 'run.started' && existsSync(logPath);
     index.attachRelayed(runId, dirname(logPath), batchId, logPath);
     const source = new RelaySource(runId);
-    const feed = feeds.attach(source, logPath, { logHistory: fromLog });
+    const feed = feeds.attach(source, fromLog ? { logPath } : {});
     const unlisten = feed.listen((event) => index.foldLive(runId, event));
     const run: Relayed = { batchId, source, feed, unlisten, fromLog, finished: false, heardMs: Date.now() };
     this.runs.set(runId, run);
@@ -122,11 +122,11 @@ export class RelayedRuns {
     return run;
   }
 
-  private finish(runId: string, run: Relayed): void {
+  private finish(runId: string, run: Relayed, lastSeq: number): void {
     run.finished = true;
     if (run.fromLog) {
       // Its log holds everything: once the feed has stored the end, subscribers may read the log instead.
-      void run.feed.settled().then(() => {
+      void run.feed.caughtUp(lastSeq).then(() => {
         if (this.runs.get(runId) !== run || !run.finished) return;
         run.unlisten();
         this.runs.delete(runId);

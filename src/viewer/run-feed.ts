@@ -6,90 +6,73 @@ import { LogTail } from './log-tail.js';
 type Delta = EventOf<'turn.delta'>;
 export type FeedListener = (event: ArenaEvent) => void;
 
-/** Where a live feed's events come from: a run handle, or anything that delivers a run's events the same way (the Redis relay). */
-export type LiveSource = Pick<RunHandle, 'runId' | 'subscribe'> & Partial<Pick<RunHandle, 'lastSeq'>>;
+/**
+ * Where a live feed's events come from: a run handle, or anything that delivers a run's events the same
+ * way (the Redis relay). A source that keeps its events replays them when subscribed with `afterSeq`.
+ */
+export type LiveSource = Pick<RunHandle, 'runId' | 'subscribe'> & Partial<Pick<RunHandle, 'keepsEvents'>>;
 
-/** How often a feed just attached to a live run looks at its log again until the log has what the run published. */
-const CATCH_UP_MS = 5;
-
-/** How a live feed catches up with the log file when it is attached to a run already under way. */
-export interface FeedTiming {
-  /** Poll interval for tailing logs of other processes. */
-  pollMs: number;
-  /** How long a live event may wait for the log to supply the events before it, before it is passed on anyway. */
-  syncTimeoutMs: number;
-}
+const isLiveOnly = (event: ArenaEvent): boolean => event.type === 'turn.delta' || event.type === 'turn.waiting';
 
 /**
- * One run's events, in seq order, for any number of viewers: the persisted events (read from the run
- * log, then appended live) and the deltas of the turn being streamed now. Late joiners replay from
- * here; live listeners are called synchronously after each event is stored.
+ * One run's events, in seq order, for any number of viewers: the persisted events and the deltas of the
+ * turns being streamed now. Late joiners replay from here; live listeners are called synchronously after
+ * each event is stored. Where the events come from depends on the run:
+ * - a run of this process that keeps its events: its handle alone, history and live events in one
+ *   subscription (nothing is read from disk);
+ * - a run of another process, or a finished one: its log, read and followed as it grows;
+ * - a relayed run whose log this machine can read (joined mid-way), or a handle that keeps no events:
+ *   live events are taken while they come in seq order, and the log supplies the rest in order (an event
+ *   that arrives ahead of what the log has given so far is left to the log);
+ * - a relayed run without a readable log: the relay alone, from its first event on.
  */
 export class RunFeed {
   private readonly events: ArenaEvent[] = [];
   private last = 0;
+  /** Beside a log: the highest persisted seq taken in from either side (persisted deltas in the log count). */
+  private seen = 0;
   /** Deltas of turns still being streamed, by `turn:agentId`. */
   private readonly deltas = new Map<string, Delta[]>();
   private readonly finishedTurns = new Set<string>();
   private readonly listeners = new Set<FeedListener>();
-  private readonly tail: LogTail;
-  private unsubscribeHandle: (() => void) | undefined;
+  private tail: LogTail | undefined;
+  private unsubscribe: (() => void) | undefined;
   private disposed = false;
-  /** Live persisted events waiting for the log to supply the events before them. */
-  private held: ArenaEvent[] = [];
-  private initialised = false;
-  private gapTimer: NodeJS.Timeout | undefined;
-  private retry: NodeJS.Timeout | undefined;
-  private filling = false;
-  private readonly attached: boolean;
-  /** False when no log can be read here: the history is what the source delivers, from its first event on. */
-  private readonly logHistory: boolean;
-  private idleWaiters: (() => void)[] = [];
-  /** Highest seq read from the log, persisted deltas included (they are not kept when a handle supplies them). */
-  private logSeq = 0;
-  /** Resolves once the history on disk is loaded (and, for a live run, caught up with its handle). */
+  /** Callers of caughtUp, woken once the feed holds their seq. */
+  private waiters: { seq: number; wake: () => void }[] = [];
+  /** Resolves once the history is loaded: at once for a source in memory, after the first read of a log. */
   readonly ready: Promise<void>;
 
   private constructor(
     readonly runId: string,
-    readonly logPath: string,
     private readonly logger: Logger,
-    private readonly timing: FeedTiming,
-    handle: LiveSource | undefined,
-    logHistory = true,
+    fill: (feed: RunFeed) => Promise<void>,
   ) {
-    this.attached = handle !== undefined;
-    this.logHistory = logHistory;
-    // A live run's deltas come from its handle; any the log also has (persistDeltas) are not sent twice.
-    this.tail = new LogTail(
-      logPath,
-      (events) => {
-        for (const e of events) if (e.seq > this.logSeq) this.logSeq = e.seq;
-        this.acceptAll(this.attached ? events.filter((e) => e.type !== 'turn.delta') : events);
-      },
-      logger,
-    );
-    if (handle) {
-      this.ready = this.attachHandle(handle);
-    } else {
-      this.ready = this.tail.readMore().then(() => {
-        if (!this.disposed) this.tail.follow(timing.pollMs);
-      });
-    }
+    this.ready = fill(this);
   }
 
   /** A run written by another process (or finished): its log, followed as it grows. */
-  static fromLog(runId: string, logPath: string, logger: Logger, timing: FeedTiming): RunFeed {
-    return new RunFeed(runId, logPath, logger, timing, undefined);
+  static fromLog(runId: string, logPath: string, logger: Logger, pollMs: number): RunFeed {
+    return new RunFeed(runId, logger, (feed) => feed.followLog(logPath, pollMs, (events) => feed.acceptAll(events)));
   }
 
   /**
-   * A run in this process (or relayed from another): history from its log, then every event (deltas
-   * included) from its handle. Without `logHistory` the log is not read: the history starts with the
-   * first event the source delivers, and gaps in seq are passed over at once (nothing could fill them).
+   * A run in this process, or relayed from another (see the class comment for which source serves what).
+   * `logPath`: where its log is, when this machine can read it; a source that keeps its events never needs it.
    */
-  static fromHandle(handle: LiveSource, logPath: string, logger: Logger, timing: FeedTiming, options: { logHistory?: boolean } = {}): RunFeed {
-    return new RunFeed(handle.runId, logPath, logger, timing, handle, options.logHistory ?? true);
+  static live(source: LiveSource, logger: Logger, options: { logPath?: string; pollMs: number }): RunFeed {
+    return new RunFeed(source.runId, logger, (feed) => {
+      if (source.keepsEvents) {
+        feed.unsubscribe = source.subscribe((event) => feed.accept(event), { afterSeq: 0 });
+        return Promise.resolve();
+      }
+      if (options.logPath === undefined) {
+        feed.unsubscribe = source.subscribe((event) => feed.acceptRelayed(event));
+        return Promise.resolve();
+      }
+      feed.unsubscribe = source.subscribe((event) => feed.acceptLiveBesideLog(event));
+      return feed.followLog(options.logPath, options.pollMs, (events) => feed.acceptLogBesideLive(events));
+    });
   }
 
   lastSeq(): number {
@@ -113,14 +96,15 @@ export class RunFeed {
     return [...this.deltas.values()].flat();
   }
 
-  /** Resolves once the history is loaded and no live event waits for the log (then every event is stored). */
-  async settled(): Promise<void> {
-    await this.ready;
-    if (this.held.length === 0 || this.disposed) return;
-    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  /** Resolves once the feed holds the persisted event `seq` (or is disposed). */
+  caughtUp(seq: number): Promise<void> {
+    if (this.disposed || this.last >= seq) return Promise.resolve();
+    return new Promise((wake) => this.waiters.push({ seq, wake }));
   }
 
-  listen(listener: FeedListener): () => void {
+  /** Live events from now on; with `fromStart`, the persisted events stored so far first. */
+  listen(listener: FeedListener, options: { fromStart?: boolean } = {}): () => void {
+    if (options.fromStart) for (const event of this.events) listener(event);
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -131,101 +115,48 @@ export class RunFeed {
 
   dispose(): void {
     this.disposed = true;
-    if (this.gapTimer) clearTimeout(this.gapTimer);
-    if (this.retry) clearTimeout(this.retry);
-    this.unsubscribeHandle?.();
-    this.unsubscribeHandle = undefined;
-    this.tail.close();
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.tail?.close();
     this.listeners.clear();
-    this.wakeIdle();
+    for (const { wake } of this.waiters.splice(0)) wake();
   }
 
-  private async attachHandle(handle: LiveSource): Promise<void> {
-    // Subscribe before reading the log, so nothing falls between the file and the live stream.
-    this.unsubscribeHandle = handle.subscribe((event) => this.onLive(event));
-    if (this.logHistory) {
-      await this.tail.readMore();
-      // What the run published before we subscribed is only in its log, and a new run's log is opened
-      // a moment after the run starts: read again, briefly, until the log has all of it.
-      const published = handle.lastSeq?.() ?? 0;
-      const deadline = Date.now() + this.timing.syncTimeoutMs;
-      while (this.logSeq < published && !this.disposed && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, CATCH_UP_MS));
-        await this.tail.readMore();
-      }
+  private async followLog(logPath: string, pollMs: number, onEvents: (events: ArenaEvent[]) => void): Promise<void> {
+    this.tail = new LogTail(logPath, onEvents, this.logger);
+    await this.tail.readMore();
+    if (!this.disposed) this.tail.follow(pollMs);
+  }
+
+  /** A relayed event, with no log to fill gaps: a gap is reported and passed over. */
+  private acceptRelayed(event: ArenaEvent): void {
+    if (!isLiveOnly(event) && this.last > 0 && event.seq > this.last + 1) {
+      this.logger.warn({ runId: this.runId, from: this.last + 1, to: event.seq - 1 }, 'viewer: events missing from the relayed run; going on with a gap');
     }
-    this.initialised = true;
-    this.drainHeld();
-    if (this.held.length > 0) this.fillGap();
+    this.accept(event);
   }
 
   /**
-   * A live event from the handle. Deltas go straight through. A persisted event that would leave a gap
-   * (the log writer still holds the lines before it: a turn's first lines are written when the turn
-   * ends) waits until the log has them, so every viewer gets every event in seq order.
+   * A live event of a run whose log is followed too. Deltas go straight through. A persisted event is
+   * taken when it is the next one; one further ahead (the log has not yet given the events before it)
+   * is dropped: the log will supply it, in order.
    */
-  private onLive(event: ArenaEvent): void {
-    if (this.disposed) return;
-    if (event.type === 'turn.delta' || event.type === 'turn.waiting') {
+  private acceptLiveBesideLog(event: ArenaEvent): void {
+    if (isLiveOnly(event)) {
       this.accept(event);
       return;
     }
-    if (this.initialised && !this.logHistory) {
-      if (this.last > 0 && event.seq > this.last + 1) this.logger.warn({ runId: this.runId, from: this.last + 1, to: event.seq - 1 }, 'viewer: events missing from the relayed run; going on with a gap');
-      this.accept(event);
-      return;
-    }
-    if (this.initialised && this.held.length === 0 && event.seq <= this.last + 1) {
-      this.accept(event);
-      return;
-    }
-    this.held.push(event);
-    if (!this.initialised) return;
-    this.drainHeld();
-    if (this.held.length > 0) this.fillGap();
+    if (event.seq !== this.seen + 1) return;
+    this.seen = event.seq;
+    this.accept(event);
   }
 
-  private fillGap(): void {
-    if (!this.filling) {
-      this.filling = true;
-      void this.tail.readMore().then(() => {
-        this.filling = false;
-        this.drainHeld();
-      });
+  /** Lines of the log of a run whose live events come too: its deltas come live, so here they only count. */
+  private acceptLogBesideLive(events: readonly ArenaEvent[]): void {
+    for (const event of events) {
+      if (event.seq > this.seen) this.seen = event.seq;
+      if (event.type !== 'turn.delta') this.accept(event);
     }
-    this.gapTimer ??= setTimeout(() => {
-      this.gapTimer = undefined;
-      if (this.held.length === 0) return;
-      this.logger.warn({ runId: this.runId, from: this.last + 1, to: this.held[0]!.seq - 1 }, 'viewer: the run log never caught up with the live run; going on with a gap');
-      const held = this.held.sort((a, b) => a.seq - b.seq);
-      this.held = [];
-      for (const event of held) this.accept(event);
-      this.wakeIdle();
-    }, this.timing.syncTimeoutMs);
-    this.gapTimer.unref();
-  }
-
-  private drainHeld(): void {
-    if (this.held.length === 0) return;
-    this.held.sort((a, b) => a.seq - b.seq);
-    while (this.held.length > 0 && this.held[0]!.seq <= this.last + 1) this.accept(this.held.shift()!);
-    if (this.held.length > 0) {
-      // Usually the log already has the lines (the held event's write flushed them); else look again soon.
-      if (!this.retry) {
-        this.retry = setTimeout(() => {
-          this.retry = undefined;
-          if (!this.disposed && this.held.length > 0) this.fillGap();
-        }, 25);
-      }
-    } else {
-      if (this.gapTimer) clearTimeout(this.gapTimer);
-      this.gapTimer = undefined;
-      this.wakeIdle();
-    }
-  }
-
-  private wakeIdle(): void {
-    for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   private acceptAll(events: readonly ArenaEvent[]): void {
@@ -252,10 +183,20 @@ export class RunFeed {
     this.trackTurns(event);
     if (known) return;
     this.last = event.seq;
+    if (this.waiters.length > 0) this.wakeCaughtUp();
     // Cached embeddings are kilobytes of base64 per turn that no view draws.
     if (event.type === 'embedding') return;
     this.events.push(event);
     this.emit(event);
+  }
+
+  private wakeCaughtUp(): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const waiter of waiting) {
+      if (waiter.seq <= this.last) waiter.wake();
+      else this.waiters.push(waiter);
+    }
   }
 
   private trackTurns(event: ArenaEvent): void {

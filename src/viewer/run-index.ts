@@ -4,14 +4,14 @@ import type { Logger } from 'pino';
 import type { ArenaEvent } from '../runlog/events.js';
 import { eventsFileOf, findRunLogs } from '../runlog/layout.js';
 import type { LiveStatus } from '../arena/run-handle.js';
-import type { RunSummary } from './protocol.js';
+import type { RunListEntry } from './protocol.js';
 import { LineScanner } from '../runlog/line-scanner.js';
 import { readAppended } from '../runlog/read-appended.js';
-import { emptySummary, foldSummary, toRunSummary, type SummaryState } from './run-summary.js';
+import { emptyListEntry, foldListEntry, toRunListEntry, type ListEntryState } from './run-list-entry.js';
 
 /** A run not read from the runs dir: attached in this process, or relayed from a queue worker. */
 interface LiveEntry {
-  state: SummaryState;
+  state: ListEntryState;
   logPath: string;
   /** Relayed runs: when their last event arrived (their status goes stale like a log on disk). */
   heardMs?: number;
@@ -19,7 +19,7 @@ interface LiveEntry {
 
 interface DiskEntry {
   path: string;
-  state: SummaryState;
+  state: ListEntryState;
   scanner: LineScanner;
   mtimeMs: number;
   size: number;
@@ -42,7 +42,7 @@ export class RunIndex {
   constructor(
     private readonly runsDir: string,
     private readonly logger: Logger,
-    private readonly onChange: (runs: RunSummary[]) => void,
+    private readonly onChange: (runs: RunListEntry[]) => void,
     /** A run on disk without run.finished counts as running while written to within this window. */
     private readonly staleMs = 120_000,
   ) {}
@@ -57,7 +57,7 @@ export class RunIndex {
 
   attachLive(runId: string, runDir: string, info: { scenario: string; agents: { id: string; name: string }[] }): void {
     const logPath = eventsFileOf(runDir);
-    const state = emptySummary(runId, this.displayDir(runDir), this.batchOf(runDir), true);
+    const state = emptyListEntry(runId, this.displayDir(runDir), this.batchOf(runDir), true);
     state.scenario = info.scenario;
     state.agents = info.agents.map((a) => ({ id: a.id, name: a.name }));
     this.live.set(runId, { state, logPath });
@@ -67,10 +67,10 @@ export class RunIndex {
   /**
    * A run of another process whose events arrive here (a queue worker's, through Redis): listed like a
    * run of this process (`logPath` is where its log would be, if this machine can see it), never
-   * controllable (`live: false`). Listing it again starts its summary afresh.
+   * controllable (`live: false`). Listing it again starts its entry afresh.
    */
   attachRelayed(runId: string, runDir: string, batch: string, logPath: string): void {
-    const state = emptySummary(runId, this.displayDir(runDir), batch, false);
+    const state = emptyListEntry(runId, this.displayDir(runDir), batch, false);
     this.live.set(runId, { state, logPath, heardMs: Date.now() });
     this.dirty.add(runId);
   }
@@ -88,7 +88,7 @@ export class RunIndex {
     const entry = this.live.get(runId);
     if (!entry) return;
     if (entry.heardMs !== undefined) entry.heardMs = Date.now();
-    let changed = foldSummary(entry.state, event);
+    let changed = foldListEntry(entry.state, event);
     // The handle knows the status best (a pause takes effect after the turn in flight).
     if (status !== undefined && entry.state.status !== status) {
       entry.state.status = status;
@@ -119,9 +119,9 @@ export class RunIndex {
     return this.visibleDisk().get(runId)?.path;
   }
 
-  list(): RunSummary[] {
-    const runs = [...this.live.values()].map((e) => this.liveSummary(e));
-    for (const entry of this.visibleDisk().values()) runs.push(this.diskSummary(entry));
+  list(): RunListEntry[] {
+    const runs = [...this.live.values()].map((e) => this.liveListEntry(e));
+    for (const entry of this.visibleDisk().values()) runs.push(this.diskListEntry(entry));
     return runs.sort((a, b) => (b.updatedAt ?? '').localeCompare(a.updatedAt ?? '') || a.runId.localeCompare(b.runId));
   }
 
@@ -129,15 +129,15 @@ export class RunIndex {
   flush(): void {
     if (this.dirty.size === 0) return;
     let disk: Map<string, DiskEntry> | undefined;
-    const changed: RunSummary[] = [];
+    const changed: RunListEntry[] = [];
     for (const runId of this.dirty) {
       const live = this.live.get(runId);
-      let run: RunSummary | undefined;
-      if (live) run = this.liveSummary(live);
+      let run: RunListEntry | undefined;
+      if (live) run = this.liveListEntry(live);
       else {
         disk ??= this.visibleDisk();
         const entry = disk.get(runId);
-        if (entry) run = this.diskSummary(entry);
+        if (entry) run = this.diskListEntry(entry);
       }
       if (!run) continue;
       const sig = signature(run);
@@ -168,16 +168,16 @@ export class RunIndex {
     return byId;
   }
 
-  private diskSummary(entry: DiskEntry): RunSummary {
-    return this.staled(toRunSummary(entry.state), entry.state.finished, entry.mtimeMs);
+  private diskListEntry(entry: DiskEntry): RunListEntry {
+    return this.staled(toRunListEntry(entry.state), entry.state.finished, entry.mtimeMs);
   }
 
-  private liveSummary(entry: LiveEntry): RunSummary {
-    const summary = toRunSummary(entry.state);
+  private liveListEntry(entry: LiveEntry): RunListEntry {
+    const summary = toRunListEntry(entry.state);
     return entry.heardMs === undefined ? summary : this.staled(summary, entry.state.finished, entry.heardMs);
   }
 
-  private staled(summary: RunSummary, finished: boolean, lastHeardMs: number): RunSummary {
+  private staled(summary: RunListEntry, finished: boolean, lastHeardMs: number): RunListEntry {
     const idle = Date.now() - lastHeardMs > this.staleMs;
     if (!finished && idle && (summary.status === 'running' || summary.status === 'starting')) {
       summary.status = 'unfinished';
@@ -215,7 +215,7 @@ export class RunIndex {
       const runDir = dirname(path);
       entry = {
         path,
-        state: emptySummary(basename(runDir), this.displayDir(runDir), this.batchOf(runDir), false),
+        state: emptyListEntry(basename(runDir), this.displayDir(runDir), this.batchOf(runDir), false),
         // Unchecked: a checker keeps every line's bytes, and the list surfaces no warnings.
         scanner: new LineScanner({ check: false }),
         mtimeMs: 0,
@@ -226,9 +226,9 @@ export class RunIndex {
     const result = await readAppended(path, entry.scanner);
     if (result.restarted) {
       const { runId, dir, batch } = entry.state;
-      entry.state = emptySummary(runId, dir, batch, false);
+      entry.state = emptyListEntry(runId, dir, batch, false);
     }
-    for (const event of result.events) foldSummary(entry.state, event);
+    for (const event of result.events) foldListEntry(entry.state, event);
     entry.scanner = result.scanner;
     entry.size = info.size;
     entry.mtimeMs = info.mtimeMs;
@@ -247,6 +247,6 @@ export class RunIndex {
   }
 }
 
-function signature(run: RunSummary): string {
+function signature(run: RunListEntry): string {
   return JSON.stringify([run.live, run.status, run.turns, run.scenario, run.attractors, run.seenAttractors, run.onsets, run.cell, run.agents, run.dir]);
 }

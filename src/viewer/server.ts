@@ -1,19 +1,19 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { RunHandle } from '../arena/run-handle.js';
 import { InputError } from '../errors.js';
 import { eventsFileOf } from '../runlog/layout.js';
-import { ClientSession } from './client-session.js';
+import { ClientSession, type SessionDeps } from './client-session.js';
 import { FeedRegistry } from './feed-registry.js';
 import type { RedisRelay, RelayStats } from './redis-relay.js';
 import { RelayedRuns } from './relayed-runs.js';
 import { PROTOCOL_VERSION, type ControlCommand, type ErrorCode } from './protocol.js';
 import { RunIndex } from './run-index.js';
+import { RequestGate, tokenChecker } from './_request-gate.js';
 import { resolveWebDir, serveStatic } from './_static.js';
 
 export interface ViewerOptions {
@@ -36,8 +36,6 @@ export interface ViewerOptions {
   scanIntervalMs?: number;
   /** How often run-list changes are pushed. */
   pushIntervalMs?: number;
-  /** How long a live event waits for the run log to supply the events before it (a buffered writer). */
-  syncTimeoutMs?: number;
   /** Check every outgoing message against the protocol schema (tests). */
   validateOutgoing?: boolean;
   /**
@@ -62,7 +60,10 @@ export interface Viewer {
   baseUrl: string;
   token: string;
   port: number;
-  /** Show a run of this process live and let viewers with the token steer it. */
+  /**
+   * Show a run of this process live and let viewers with the token steer it. A run started with keepEvents
+   * is shown from its memory alone; one without has its log read for what it cannot replay.
+   */
   attach(handle: RunHandle): void;
   /** With `queue`: what arrived on the events channels so far. */
   relayStats(): RelayStats | undefined;
@@ -71,33 +72,32 @@ export interface Viewer {
   close(): Promise<void>;
 }
 
-interface Attached {
+/** A run of this process shown by the viewer. */
+interface AttachedRun {
   handle: RunHandle;
   unlisten: () => void;
   done: boolean;
 }
 
 const FINISHED = new Set(['completed', 'stopped', 'failed', 'interrupted']);
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+type ControlResult = { ok: true } | { ok: false; code: ErrorCode; message: string };
 
 export async function startViewer(options: ViewerOptions): Promise<Viewer> {
   const logger = options.logger ?? pino({ level: 'silent' });
   const host = options.host ?? '127.0.0.1';
   const runsDir = resolve(options.runsDir);
   const token = options.token ?? randomBytes(18).toString('base64url');
-  const tokenDigest = digest(token);
   const heartbeatMs = options.heartbeatMs ?? 15_000;
-  const webDir = resolveWebDir();
 
   const sessions = new Map<WebSocket, ClientSession>();
-  let clientConnected!: () => void;
-  const firstClient = new Promise<void>((resolveFirst) => (clientConnected = resolveFirst));
+  /** Clients that answered the last ping (the heartbeat drops the others). */
   const alive = new WeakMap<WebSocket, boolean>();
-  const attached = new Map<string, Attached>();
+  const attached = new Map<string, AttachedRun>();
   const index = new RunIndex(runsDir, logger, (runs) => {
     for (const session of sessions.values()) for (const run of runs) session.push({ type: 'run', run });
   });
-  const feeds = new FeedRegistry(index, logger, { pollMs: options.pollMs ?? 500, syncTimeoutMs: options.syncTimeoutMs ?? 5_000 });
+  const feeds = new FeedRegistry(index, logger, options.pollMs ?? 500);
   const relayed = new RelayedRuns({
     runsDir,
     index,
@@ -106,94 +106,198 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     isAttached: (runId) => attached.has(runId),
     keepFinished: options.relayKeepFinished ?? 1000,
   });
-  let relay: RedisRelay | undefined;
-
-  const control = async (runId: string, command: ControlCommand): Promise<{ ok: true } | { ok: false; code: ErrorCode; message: string }> => {
-    const run = attached.get(runId);
-    if (!run) {
-      if (relayed.has(runId)) {
-        return { ok: false, code: 'not_controllable', message: `run '${runId}' runs on a queue worker; it can only be watched here` };
-      }
-      if (!index.logPathOf(runId)) await index.scan();
-      return index.logPathOf(runId)
-        ? { ok: false, code: 'not_controllable', message: `run '${runId}' is not running in this viewer's process; it can only be watched` }
-        : { ok: false, code: 'unknown_run', message: `no run '${runId}' here` };
-    }
-    if (run.done || FINISHED.has(run.handle.status())) {
-      return { ok: false, code: 'run_finished', message: `run '${runId}' has finished` };
-    }
-    const by = 'viewer';
-    try {
-      sendCommand(run.handle, command, by);
-    } catch (err) {
-      // The run refuses what it cannot do (inject as an agent it does not have); say so to the viewer.
-      return { ok: false, code: 'bad_message', message: `run '${runId}' refused ${command.type}: ${err instanceof Error ? err.message : String(err)}` };
-    }
-    logger.info({ runId, command: command.type }, 'viewer: control command');
-    return { ok: true };
-  };
-
-  const deps = {
+  const deps: SessionDeps = {
     index,
     feeds,
     logger,
-    checkToken: (candidate: string | undefined) => typeof candidate === 'string' && timingSafeEqual(digest(candidate), tokenDigest),
-    control,
+    checkToken: tokenChecker(token),
+    control: (runId, command) => controlRun(runId, command, { attached, relayed, index, logger }),
     maxBufferedBytes: options.maxClientBufferBytes ?? 8 * 1024 * 1024,
     replayBatch: 500,
     validateOutgoing: options.validateOutgoing ?? false,
   };
 
-  // Filled in once the port is known: names this server answers to (against DNS rebinding).
-  const hostNames = new Set<string>();
-  const loopbackOnly = LOOPBACK.has(host);
-  const hostAllowed = (req: IncomingMessage): boolean => hostNames.has((req.headers.host ?? '').toLowerCase());
-  // On loopback only this machine's users reach the server, and they may read without the token. Anyone on
-  // the network reaches a server bound elsewhere, so there reading (the WebSocket) needs the token as well.
-  const readAllowed = (req: IncomingMessage): boolean =>
-    loopbackOnly || deps.checkToken(new URL(req.url ?? '/', 'http://viewer.invalid').searchParams.get('token') ?? undefined);
-
-  const server = createServer((req, res) => {
-    if (!hostAllowed(req)) {
-      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end('forbidden host\n');
-      return;
-    }
-    serveStatic(req, res, webDir).catch((err: unknown) => {
-      logger.error({ err }, 'viewer: static file failed');
-      if (!res.headersSent) res.writeHead(500).end();
-    });
-  });
+  const access = new RequestGate(host, deps.checkToken);
+  const webDir = resolveWebDir();
+  const server = createServer((req, res) => serveFile(req, res, { access, webDir, logger }));
   const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 });
-
   server.on('upgrade', (req, socket, head) => {
-    const path = new URL(req.url ?? '/', 'http://viewer.invalid').pathname;
-    if (path !== '/ws' || !hostAllowed(req) || !sameOrigin(req)) {
-      // Another site's page must not read transcripts through the visitor's browser.
-      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
-      return;
-    }
-    if (!readAllowed(req)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n\r\nthis viewer listens beyond localhost: open the address with ?token= that it printed\n');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    const refusal = access.refuseUpgrade(req);
+    if (refusal !== undefined) socket.end(refusal);
+    else wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
+  const firstClient = acceptClients(wss, { sessions, alive, deps, heartbeatMs });
+  const timers = startTimers(options, { sessions, alive, index, attached, heartbeatMs, logger });
 
-  wss.on('connection', (ws: WebSocket) => {
-    const session = new ClientSession(ws, deps);
-    sessions.set(ws, session);
-    alive.set(ws, true);
-    ws.on('pong', () => alive.set(ws, true));
-    ws.on('message', (data, isBinary) => session.handle(data, isBinary));
-    ws.on('error', (err) => logger.debug({ err }, 'viewer: client socket error'));
-    ws.on('close', () => {
-      session.close();
-      sessions.delete(ws);
+  let relay: RedisRelay | undefined;
+  try {
+    await listen(server, host, options.port ?? 0);
+    await index.scan();
+    if (options.queue !== undefined) {
+      const { startRedisRelay } = await import('./redis-relay.js');
+      relay = await startRedisRelay(options.queue, (batchId, event) => relayed.push(batchId, event), logger);
+    }
+  } catch (err) {
+    for (const timer of timers) clearInterval(timer);
+    if (server.listening) await new Promise<void>((done) => server.close(() => done()));
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  access.admitNames(port, options.allowedHosts ?? []);
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const baseUrl = `http://${shownHost}:${port}/`;
+  logger.info({ url: baseUrl, runsDir }, 'viewer: listening');
+
+  return {
+    url: `${baseUrl}?token=${encodeURIComponent(token)}`,
+    baseUrl,
+    token,
+    port,
+    attach: (handle) => attachRun(handle, { attached, index, feeds }),
+    relayStats: () => relay?.stats(),
+    whenClientConnects: () => firstClient,
+    close: () => shutDown({ timers, relay, relayed, attached, sessions, feeds, wss, server }),
+  };
+}
+
+/**
+ * Show a run of this process: listed as live, its feed pinned while it runs (from the handle's kept
+ * events, or its log when it keeps none), steerable with the token. Once it ends, the feed goes when
+ * nobody watches it and the log is the run's source again.
+ */
+function attachRun(handle: RunHandle, ctx: { attached: Map<string, AttachedRun>; index: RunIndex; feeds: FeedRegistry }): void {
+  const { attached, index, feeds } = ctx;
+  if (attached.has(handle.runId)) return;
+  index.attachLive(handle.runId, handle.runDir, handle.info);
+  const feed = feeds.attach(handle, { logPath: eventsFileOf(handle.runDir) });
+  // The kept history is in the feed already: the list folds it first, then each live event.
+  const unlisten = feed.listen((event) => index.foldLive(handle.runId, event, handle.status()), { fromStart: true });
+  const run: AttachedRun = { handle, unlisten, done: false };
+  attached.set(handle.runId, run);
+  const finish = (): void => {
+    run.done = true;
+    // Let the feed store (and the index fold) the run's last events before it may be let go.
+    void feed.caughtUp(handle.lastSeq()).then(() => {
+      index.setLiveStatus(handle.runId, handle.status());
+      index.detachLive(handle.runId);
+      feeds.unpin(handle.runId);
     });
-    session.push({ type: 'hello', protocol: PROTOCOL_VERSION, heartbeatMs });
-    clientConnected();
-  });
+  };
+  handle.done.then(finish, finish);
+}
 
+/** Stop everything the viewer started: timers, the relay, client connections, feeds (and their log tails), the server. */
+async function shutDown(parts: {
+  timers: NodeJS.Timeout[];
+  relay: RedisRelay | undefined;
+  relayed: RelayedRuns;
+  attached: Map<string, AttachedRun>;
+  sessions: Map<WebSocket, ClientSession>;
+  feeds: FeedRegistry;
+  wss: WebSocketServer;
+  server: Server;
+}): Promise<void> {
+  const { timers, relay, relayed, attached, sessions, feeds, wss, server } = parts;
+  for (const timer of timers) clearInterval(timer);
+  await relay?.close();
+  relayed.close();
+  for (const run of attached.values()) run.unlisten();
+  for (const [ws, session] of sessions) {
+    session.close();
+    ws.terminate();
+  }
+  sessions.clear();
+  feeds.closeAll();
+  await new Promise<void>((done) => wss.close(() => done()));
+  await new Promise<void>((done) => {
+    server.close(() => done());
+    // Keep-alive or half-open connections (a page reconnecting while we shut down) would hold close open.
+    server.closeAllConnections();
+  });
+}
+
+/** A control message from a page: passed to the run if it is one of this process and still going. */
+async function controlRun(
+  runId: string,
+  command: ControlCommand,
+  ctx: { attached: Map<string, AttachedRun>; relayed: RelayedRuns; index: RunIndex; logger: Logger },
+): Promise<ControlResult> {
+  const run = ctx.attached.get(runId);
+  if (!run) {
+    if (ctx.relayed.has(runId)) {
+      return { ok: false, code: 'not_controllable', message: `run '${runId}' runs on a queue worker; it can only be watched here` };
+    }
+    if (!ctx.index.logPathOf(runId)) await ctx.index.scan();
+    return ctx.index.logPathOf(runId)
+      ? { ok: false, code: 'not_controllable', message: `run '${runId}' is not running in this viewer's process; it can only be watched` }
+      : { ok: false, code: 'unknown_run', message: `no run '${runId}' here` };
+  }
+  if (run.done || FINISHED.has(run.handle.status())) {
+    return { ok: false, code: 'run_finished', message: `run '${runId}' has finished` };
+  }
+  try {
+    sendCommand(run.handle, command, 'viewer');
+  } catch (err) {
+    // The run refuses what it cannot do (inject as an agent it does not have); say so to the viewer.
+    return { ok: false, code: 'bad_message', message: `run '${runId}' refused ${command.type}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  ctx.logger.info({ runId, command: command.type }, 'viewer: control command');
+  return { ok: true };
+}
+
+/** The browser app's files, to requests that name this server. */
+function serveFile(req: IncomingMessage, res: ServerResponse, ctx: { access: RequestGate; webDir: string; logger: Logger }): void {
+  const { access, webDir, logger } = ctx;
+  if (!access.hostAllowed(req)) {
+    res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end('forbidden host\n');
+    return;
+  }
+  serveStatic(req, res, webDir).catch((err: unknown) => {
+    logger.error({ err }, 'viewer: static file failed');
+    if (!res.headersSent) res.writeHead(500).end();
+  });
+}
+
+/** Give every WebSocket connection its session; resolves when the first one connects. */
+function acceptClients(
+  wss: WebSocketServer,
+  ctx: { sessions: Map<WebSocket, ClientSession>; alive: WeakMap<WebSocket, boolean>; deps: SessionDeps; heartbeatMs: number },
+): Promise<void> {
+  const { sessions, alive, deps, heartbeatMs } = ctx;
+  return new Promise<void>((firstConnected) => {
+    wss.on('connection', (ws: WebSocket) => {
+      const session = new ClientSession(ws, deps);
+      sessions.set(ws, session);
+      alive.set(ws, true);
+      ws.on('pong', () => alive.set(ws, true));
+      ws.on('message', (data, isBinary) => session.handle(data, isBinary));
+      ws.on('error', (err) => deps.logger.debug({ err }, 'viewer: client socket error'));
+      ws.on('close', () => {
+        session.close();
+        sessions.delete(ws);
+      });
+      session.push({ type: 'hello', protocol: PROTOCOL_VERSION, heartbeatMs });
+      firstConnected();
+    });
+  });
+}
+
+/**
+ * The server's rounds: ping clients (dropping those that missed a pong), rescan the runs dir while anyone
+ * watches, and push run-list changes (with the live runs' own status) at most every pushIntervalMs.
+ */
+function startTimers(
+  options: ViewerOptions,
+  ctx: {
+    sessions: Map<WebSocket, ClientSession>;
+    alive: WeakMap<WebSocket, boolean>;
+    index: RunIndex;
+    attached: Map<string, AttachedRun>;
+    heartbeatMs: number;
+    logger: Logger;
+  },
+): NodeJS.Timeout[] {
+  const { sessions, alive, index, attached, heartbeatMs, logger } = ctx;
   const heartbeat = setInterval(() => {
     for (const ws of sessions.keys()) {
       if (!alive.get(ws)) {
@@ -211,78 +315,18 @@ export async function startViewer(options: ViewerOptions): Promise<Viewer> {
     for (const [runId, run] of attached) if (!run.done) index.setLiveStatus(runId, run.handle.status());
     index.flush();
   }, options.pushIntervalMs ?? 200);
-  for (const timer of [heartbeat, scanner, pusher]) timer.unref();
+  const timers = [heartbeat, scanner, pusher];
+  for (const timer of timers) timer.unref();
+  return timers;
+}
 
-  await new Promise<void>((resolveListen, reject) => {
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((listening, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new InputError(`viewer: cannot listen on ${host}:${options.port ?? 0}: ${err.code ?? err.message}`, { cause: err })),
+      reject(new InputError(`viewer: cannot listen on ${host}:${port}: ${err.code ?? err.message}`, { cause: err })),
     );
-    server.listen(options.port ?? 0, host, () => resolveListen());
+    server.listen(port, host, () => listening());
   });
-  await index.scan();
-  if (options.queue !== undefined) {
-    try {
-      const { startRedisRelay } = await import('./redis-relay.js');
-      relay = await startRedisRelay(options.queue, (batchId, event) => relayed.push(batchId, event), logger);
-    } catch (err) {
-      for (const timer of [heartbeat, scanner, pusher]) clearInterval(timer);
-      await new Promise<void>((done) => server.close(() => done()));
-      throw err;
-    }
-  }
-  const port = (server.address() as AddressInfo).port;
-  for (const name of ['127.0.0.1', 'localhost', '[::1]', host]) hostNames.add(hostWithPort(name, port));
-  if (!loopbackOnly) for (const name of [...machineNames(host), ...(options.allowedHosts ?? [])]) hostNames.add(hostWithPort(name, port));
-  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const baseUrl = `http://${shownHost}:${port}/`;
-  logger.info({ url: baseUrl, runsDir }, 'viewer: listening');
-
-  return {
-    url: `${baseUrl}?token=${encodeURIComponent(token)}`,
-    baseUrl,
-    token,
-    port,
-    attach(handle: RunHandle): void {
-      if (attached.has(handle.runId)) return;
-      index.attachLive(handle.runId, handle.runDir, handle.info);
-      const feed = feeds.attach(handle, eventsFileOf(handle.runDir));
-      const unlisten = feed.listen((event) => index.foldLive(handle.runId, event, handle.status()));
-      const run: Attached = { handle, unlisten, done: false };
-      attached.set(handle.runId, run);
-      const finish = (): void => {
-        run.done = true;
-        // Let the feed store (and the index fold) the run's last events before it may be let go.
-        void feed.settled().then(() => {
-          index.setLiveStatus(handle.runId, handle.status());
-          index.detachLive(handle.runId);
-          feeds.unpin(handle.runId);
-        });
-      };
-      handle.done.then(finish, finish);
-    },
-    relayStats: () => relay?.stats(),
-    whenClientConnects: () => firstClient,
-    async close(): Promise<void> {
-      clearInterval(heartbeat);
-      clearInterval(scanner);
-      clearInterval(pusher);
-      await relay?.close();
-      relayed.close();
-      for (const run of attached.values()) run.unlisten();
-      for (const [ws, session] of sessions) {
-        session.close();
-        ws.terminate();
-      }
-      sessions.clear();
-      feeds.closeAll();
-      await new Promise<void>((done) => wss.close(() => done()));
-      await new Promise<void>((done) => {
-        server.close(() => done());
-        // Keep-alive or half-open connections (a page reconnecting while we shut down) would hold close open.
-        server.closeAllConnections();
-      });
-    },
-  };
 }
 
 function sendCommand(handle: RunHandle, command: ControlCommand, by: string): void {
@@ -301,36 +345,5 @@ function sendCommand(handle: RunHandle, command: ControlCommand, by: string): vo
       const unreachable: never = command;
       throw new Error(`unhandled command ${JSON.stringify(unreachable)}`);
     }
-  }
-}
-
-/** `name:port` as a Host header spells it (IPv6 addresses in brackets), lower-case. */
-function hostWithPort(name: string, port: number): string {
-  const bare = name.replace(/^\[|\]$/g, '');
-  return `${bare.includes(':') ? `[${bare}]` : bare}:${port}`.toLowerCase();
-}
-
-/** Names a server bound beyond loopback is reached by: the host name and the interface addresses. */
-function machineNames(boundHost: string): string[] {
-  const names = [hostname(), `${hostname()}.local`];
-  const anyInterface = boundHost === '0.0.0.0' || boundHost === '::';
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (anyInterface || a.address === boundHost) names.push(a.address);
-  }
-  return names;
-}
-
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
-
-/** Browsers always send Origin on WebSocket upgrades; scripts and CLIs may omit it. */
-function sameOrigin(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
   }
 }

@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SubscribeOptions } from '../../src/arena/event-bus.js';
 import type { LiveStatus, RunHandle, RunResult } from '../../src/arena/run-handle.js';
 import type { RunCommand } from '../../src/arena/observer.js';
 import type { AgentInfo, ArenaEvent, EventBody, RunStatus } from '../../src/runlog/events.js';
@@ -8,6 +9,8 @@ import type { AgentInfo, ArenaEvent, EventBody, RunStatus } from '../../src/runl
  * A RunHandle driven by hand: each call writes its events to a real events.jsonl (synchronously,
  * before subscribers hear of them, as a log writer would) and honours pause/resume/stop/inject the way
  * the runner does (pause holds the next turn; inject and stop are recorded as intervention events).
+ * It keeps its persisted events and replays them to `subscribe(…, { afterSeq })` like a run started with
+ * keepEvents, unless built with `keepsEvents: false` (then a viewer follows its log).
  */
 export class FakeRun implements RunHandle {
   readonly runDir: string;
@@ -34,6 +37,7 @@ export class FakeRun implements RunHandle {
       { id: 'b', name: 'Bob', backend: 'scripted', model: 'script' },
     ],
     readonly scenario = 'fake-scenario',
+    readonly keepsEvents = true,
   ) {
     this.runDir = join(runsDir, runId);
     mkdirSync(this.runDir, { recursive: true });
@@ -47,7 +51,11 @@ export class FakeRun implements RunHandle {
     return join(this.runDir, 'events.jsonl');
   }
 
-  subscribe(listener: (event: ArenaEvent) => void): () => void {
+  subscribe(listener: (event: ArenaEvent) => void, options: SubscribeOptions = {}): () => void {
+    if (options.afterSeq !== undefined) {
+      if (!this.keepsEvents) throw new Error(`fake run ${this.runId} keeps no events`);
+      for (const event of this.published) if (event.seq > options.afterSeq) listener(event);
+    }
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

@@ -57,6 +57,7 @@ describe.skipIf(skipBrowserTests)('viewer in Chromium: a real scripted run', () 
         scenario: quickDemo(24),
         scenarioDir: runsDir,
         runsDir,
+        keepEvents: true,
         observers: [createAnalysisObserver({ detectors: BUILTIN_ATTRACTORS })],
       });
       viewer.attach(handle);
@@ -119,6 +120,7 @@ describe.skipIf(skipBrowserTests)('viewer in Chromium: a real scripted run', () 
         scenario,
         scenarioDir: runsDir,
         runsDir,
+        keepEvents: true,
         observers: [transcriptPrinter(terminal, { colour: false, names: new Map([['ada', 'Ada'], ['basho', 'Basho']]) })],
       });
       viewer.attach(handle);
@@ -187,7 +189,7 @@ describe.skipIf(skipBrowserTests)('viewer in Chromium: a real scripted run', () 
         ],
         limits: { maxTurns: 2 },
       });
-      const handle = await startRun({ scenario, scenarioDir: runsDir, runsDir, env: { OPENAI_API_KEY: 'sk-test-1234567890' } });
+      const handle = await startRun({ scenario, scenarioDir: runsDir, runsDir, keepEvents: true, env: { OPENAI_API_KEY: 'sk-test-1234567890' } });
       viewer.attach(handle);
       const card = page.locator('li.turn[data-turn="2"]');
       await card.locator('.waiting', { hasText: /no answer yet: [12] s on attempt 1/ }).waitFor();

@@ -125,9 +125,10 @@ describe('viewer flow control', () => {
     back.ws.terminate();
   });
 
-  it('attaching to a run whose log writer lags waits for the log, leaving no gap', async () => {
+  // A run that keeps its events gives the viewer its history itself; one that does not is caught up from its log.
+  it.each([true, false])('attaching to a run whose log writer lags leaves no gap (run keeps its events: %s)', async (keepsEvents) => {
     viewer = await startViewer({ runsDir, port: 0, validateOutgoing: true });
-    const run = new FakeRun(runsDir, 'laggy');
+    const run = new FakeRun(runsDir, 'laggy', undefined, undefined, keepsEvents);
     run.start();
     await run.turn('a', 'on disk');
     run.holdWrites = true;

@@ -116,16 +116,22 @@ describe('viewer protocol', () => {
     expect(deltas.map((d) => (d.type === 'turn.delta' ? d.text : ''))).toEqual(['half ', 'way ']);
   });
 
-  it.each([false, true])('shows a run attached as it starts at once, before its log file exists and while its first turn runs (persistDeltas %s)', async (persistDeltas) => {
+  // keepEvents is how `arena run --view` starts a run: the viewer takes everything from the handle. Without it
+  // the viewer follows the run's log for what the handle cannot replay.
+  it.each([
+    { keepEvents: true, persistDeltas: false },
+    { keepEvents: true, persistDeltas: true },
+    { keepEvents: false, persistDeltas: false },
+    { keepEvents: false, persistDeltas: true },
+  ])('shows a run attached as it starts at once, before its log file exists and while its first turn runs (%o)', async ({ keepEvents, persistDeltas }) => {
     const gate = gatedSleep();
-    const handle = await startRun({ scenario: scriptScenario({}, { chunkDelayMs: 5, chunkWords: 1 }), scenarioDir: runsDir, runsDir, sleep: gate.sleep, persistDeltas });
+    const handle = await startRun({ scenario: scriptScenario({}, { chunkDelayMs: 5, chunkWords: 1 }), scenarioDir: runsDir, runsDir, sleep: gate.sleep, persistDeltas, keepEvents });
     // A new run's log is opened just after startRun returns: attaching now finds no file yet.
     viewer.attach(handle);
     const c = await client();
     c.send({ type: 'subscribe', id: 's', runs: [{ runId: handle.runId }] });
-    // Well under the viewer's 5 s wait for a log that lags (persisted deltas count in the run's seq).
     await c.waitForEvent(handle.runId, (e) => e.type === 'turn.started' && e.turn === 1, 2_000);
-    // The first turn is still held in its first sleep: what arrived came from the log, not from a turn's end.
+    // The first turn is still held in its first sleep: what arrived came from the run (or its log), not from a turn's end.
     expect(c.events(handle.runId).filter((e) => e.type !== 'turn.delta').map((e) => e.type)).toEqual(['run.started', 'turn.started']);
     handle.send({ type: 'stop', by: 'test' });
     await handle.done;

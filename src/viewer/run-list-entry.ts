@@ -1,8 +1,8 @@
 import type { ArenaEvent } from '../runlog/events.js';
-import { GridCellSchema, type GridCell, type RunSummary, type ViewerRunStatus } from './protocol.js';
+import { GridCellSchema, type GridCell, type RunListEntry, type ViewerRunStatus } from './protocol.js';
 
 /** A run-list line being built from a run's events. */
-export interface SummaryState {
+export interface ListEntryState {
   runId: string;
   dir: string;
   batch: string | null;
@@ -21,7 +21,7 @@ export interface SummaryState {
   updatedAt: string | null;
 }
 
-export function emptySummary(runId: string, dir: string, batch: string | null, live: boolean): SummaryState {
+export function emptyListEntry(runId: string, dir: string, batch: string | null, live: boolean): ListEntryState {
   return {
     runId,
     dir,
@@ -42,10 +42,10 @@ export function emptySummary(runId: string, dir: string, batch: string | null, l
 }
 
 /**
- * Fold one event into a summary. Returns true when something a run list shows changed (status,
+ * Fold one event into a run-list entry. Returns true when something a run list shows changed (status,
  * turns, attractors, names) — seq and time alone do not count, so busy runs do not flood viewers.
  */
-export function foldSummary(s: SummaryState, event: ArenaEvent): boolean {
+export function foldListEntry(s: ListEntryState, event: ArenaEvent): boolean {
   if (event.type === 'turn.delta' || event.type === 'turn.waiting') return false;
   if (event.seq > s.lastSeq) s.lastSeq = event.seq;
   s.updatedAt = event.ts;
@@ -97,13 +97,13 @@ export function foldSummary(s: SummaryState, event: ArenaEvent): boolean {
   }
 }
 
-function setStatus(s: SummaryState, status: ViewerRunStatus): boolean {
+function setStatus(s: ListEntryState, status: ViewerRunStatus): boolean {
   if (s.status === status) return false;
   s.status = status;
   return true;
 }
 
-export function toRunSummary(s: SummaryState): RunSummary {
+export function toRunListEntry(s: ListEntryState): RunListEntry {
   return {
     runId: s.runId,
     dir: s.dir,

@@ -13,7 +13,7 @@ import type { RunState } from './run-state.js';
 import { silentLogger } from '../logger.js';
 import { RunLogError, describeError } from '../errors.js';
 import { EventBus } from './event-bus.js';
-import { generateTurn, type AgentSlot } from './generate-turn.js';
+import { generateTurn, type SpeakerSetup } from './generate-turn.js';
 import { conversationMachine, type Ending, type MachineEvent, type TurnInput } from './machine.js';
 import type { RunCommand, RunControl, RunObserver } from './observer.js';
 import type { LiveStatus, RunHandle, RunResult } from './run-handle.js';
@@ -118,10 +118,10 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
       ? { ...spec, firstByteTimeoutMs: scenario.firstByteTimeoutMs }
       : spec;
   const agents = options.agents ?? (await Promise.all(scenario.agents.map((spec) => createAgent(withDefaults(spec), deps))));
-  const slots = new Map<string, AgentSlot>();
+  const speakers = new Map<string, SpeakerSetup>();
   scenario.agents.forEach((spec, i) => {
     const agent = agents.find((a) => a.id === spec.id) ?? agents[i]!;
-    slots.set(spec.id, {
+    speakers.set(spec.id, {
       agent,
       sampling: { ...(spec.sampling ?? {}) },
       stop: [...(spec.stop ?? [])],
@@ -169,7 +169,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   // Generations still settling after the machine moved on (an aborted turn records itself as failed).
   const inflight = new Set<Promise<unknown>>();
   const generate = (input: TurnInput, signal: AbortSignal) => {
-    const p = generateTurn(input, signal, { slots, participants, bus, seed: scenario.seed, now: () => now().getTime(), sleep, logger });
+    const p = generateTurn(input, signal, { speakers, participants, bus, seed: scenario.seed, now: () => now().getTime(), sleep, logger });
     inflight.add(p);
     const forget = () => void inflight.delete(p);
     p.then(forget, forget);

@@ -1,4 +1,4 @@
-import type { EventBody } from '../runlog/events.js';
+import type { AnalysisFeatures, AttractorEvidence, EventBody } from '../runlog/events.js';
 import type { AttractorDefinition, SignalGate } from './attractor.js';
 import { drivers, predictAt, type FeatureRow } from './detector-model.js';
 import { WINDOW_TURNS, type LexiconSignals } from './feature-row.js';
@@ -150,7 +150,7 @@ export class ConversationAnalyzer {
       sims.push(sim);
     }
 
-    const features: Record<string, unknown> = {
+    const features: AnalysisFeatures = {
       words: f.words,
       chars: f.chars,
       emoji: f.emoji,
@@ -196,7 +196,7 @@ export class ConversationAnalyzer {
       }
       const run = this.recent.filter((r) => t.turns.includes(r.turn));
       const byRoute = (r: Recent) => (t.route === 'signal' ? r.signals[a]! : r.scores[a]!);
-      const evidence: Record<string, unknown> = { detectedAt: t.detectedAt, turns: t.turns, scores: run.map(byRoute), ...speakersOf(t), ...(t.backdatedFrom !== undefined ? { backdatedFrom: t.backdatedFrom } : {}) };
+      const evidence: AttractorEvidence = { detectedAt: t.detectedAt, turns: t.turns, scores: run.map(byRoute), ...speakersOf(t), ...(t.backdatedFrom !== undefined ? { backdatedFrom: t.backdatedFrom } : {}) };
       if (def.calibrated) evidence.route = t.route;
       if (def.calibrated && t.route === 'calibrated' && t.kind === 'entered') evidence.drivers = strongest(run.map((r) => drivers(def.calibrated!.model, rowOf(this.features.names, r.row), EVIDENCE_DRIVERS)));
       if (t.kind === 'entered') {

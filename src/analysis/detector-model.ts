@@ -21,12 +21,13 @@ export type DetectorModel = z.infer<typeof DetectorModelSchema>;
 /** A turn's features by name; a name the row lacks counts as 0. */
 export type FeatureRow = Readonly<Record<string, number>>;
 
-export interface Contribution {
+/** A type, not an interface, so it fits the run log's Driver (whose extra keys are kept). */
+export type Contribution = {
   feature: string;
   value: number;
   /** weight × standardised value: how far this feature moved the log-odds. */
   contribution: number;
-}
+};
 
 /** The probability the model gives a turn. */
 export function predict(model: DetectorModel, row: FeatureRow): number {

@@ -65,7 +65,7 @@ export function labelledRun(runId: string, group: string, turns: readonly TurnIn
     run.lags.push(analysis?.type === 'analysis.turn' && typeof analysis.features.repeatLag === 'number' ? analysis.features.repeatLag : 0);
     for (const d of defs) {
       const f = analysis?.type === 'analysis.turn' ? analysis : undefined;
-      const gated = d.calibrated ? (f?.features.signals as Record<string, number> | undefined)?.[d.name] : f?.scores[d.name];
+      const gated = d.calibrated ? f?.features.signals?.[d.name] : f?.scores[d.name];
       signals.get(d.name)!.scores.push(gated ?? 0);
     }
   }

@@ -7,8 +7,8 @@ import type { TurnInput, TurnOutput } from './machine.js';
 import type { Sleep } from '../clock.js';
 import { nextOpening, streamOpening } from '../agents/openings.js';
 
-/** Per-agent settings the turn loop needs besides the Agent itself. */
-export interface AgentSlot {
+/** A speaker of the scenario: its Agent and the scenario's settings for its turns. */
+export interface SpeakerSetup {
   agent: Agent;
   sampling: Sampling;
   stop: string[];
@@ -18,7 +18,8 @@ export interface AgentSlot {
 }
 
 export interface GenerateDeps {
-  slots: ReadonlyMap<string, AgentSlot>;
+  /** By agent id. */
+  speakers: ReadonlyMap<string, SpeakerSetup>;
   participants: AgentStreamOptions['participants'];
   bus: EventBus;
   seed: number;
@@ -26,6 +27,13 @@ export interface GenerateDeps {
   sleep: Sleep;
   logger: Logger;
 }
+
+/**
+ * An agent's final failure that is already in the log (its turn.failed was written when the stream reported
+ * it), so whoever catches it records nothing more. Its name stays 'AgentError': run.finished names the
+ * failure by what failed, not by where it was recorded.
+ */
+export class RecordedAgentError extends AgentError {}
 
 /** How often a turn that has produced nothing yet says it is still waiting (turn.waiting, live only). */
 const WAITING_EVERY_MS = 1000;
@@ -35,26 +43,26 @@ const WAITING_EVERY_MS = 1000;
  * every trim, and return the whole turn. A final failure or an abort is recorded as turn.failed and thrown.
  */
 export async function generateTurn(input: TurnInput, signal: AbortSignal, deps: GenerateDeps): Promise<TurnOutput> {
-  const slot = deps.slots.get(input.speaker.id);
-  if (!slot) throw new AgentError(`no agent '${input.speaker.id}'`);
+  const speaker = deps.speakers.get(input.speaker.id);
+  if (!speaker) throw new AgentError(`no agent '${input.speaker.id}'`);
   const { bus } = deps;
   const turn = input.turn;
   const agentId = input.speaker.id;
   const started = deps.now();
-  const opening = nextOpening(slot.openings, input.transcript, agentId);
+  const opening = nextOpening(speaker.openings, input.transcript, agentId);
   // A child logger per turn costs more than a scripted turn: made only when something is logged.
   const log = () => deps.logger.child({ agentId, turn });
   const stream =
     opening !== undefined
-      ? streamOpening(opening, { delayMs: slot.chunkDelayMs, sleep: deps.sleep, signal })
-      : slot.agent.stream({
+      ? streamOpening(opening, { delayMs: speaker.chunkDelayMs, sleep: deps.sleep, signal })
+      : speaker.agent.stream({
           transcript: input.transcript,
           self: input.speaker,
           participants: deps.participants,
           turn,
           signal,
-          sampling: slot.sampling,
-          stop: slot.stop,
+          sampling: speaker.sampling,
+          stop: speaker.stop,
           seed: deps.seed,
         });
   let text = '';
@@ -106,9 +114,7 @@ export async function generateTurn(input: TurnInput, signal: AbortSignal, deps: 
           log().warn({ attempt: part.attempt, error: describeError(part.error), willRetry: part.willRetry }, 'attempt failed');
           if (!part.willRetry) {
             const info = describeError(part.error);
-            throw Object.assign(new AgentError(`${agentId}: ${info.message}`, { agentId, ...(info.status ? { status: info.status } : {}) }), {
-              recorded: true,
-            });
+            throw new RecordedAgentError(`${agentId}: ${info.message}`, { agentId, ...(info.status ? { status: info.status } : {}) });
           }
           // The next attempt streams the turn from the start.
           text = '';
@@ -137,7 +143,7 @@ export async function generateTurn(input: TurnInput, signal: AbortSignal, deps: 
     }
     throw new AgentError(`${agentId}: the stream ended without finishing the turn`, { agentId });
   } catch (err) {
-    if ((err as { recorded?: boolean }).recorded) throw err;
+    if (err instanceof RecordedAgentError) throw err;
     const aborted = signal.aborted;
     const error = aborted ? new AbortedError('the run was stopped during this turn') : err;
     if (aborted) log().info('turn cut short by a stop');

@@ -1,6 +1,6 @@
-import { assign, emit, enqueueActions, setup } from 'xstate';
+import { assertEvent, assign, emit, enqueueActions, setup } from 'xstate';
 import type { Participant, TranscriptEntry } from '../agents/agent.js';
-import type { EventBody, RunStatus } from '../runlog/events.js';
+import type { EventBody, InterventionKind, RunStatus } from '../runlog/events.js';
 import type { Usage } from '../usage.js';
 import type { AttractorAction, TurnPolicy } from './scenario.js';
 import { nextSpeaker } from './turn-policy.js';
@@ -128,6 +128,9 @@ export class TurnRunner {
 
 export type EmittedEvent = { type: 'log'; body: EventBody };
 
+/** The intervention a command without text records. */
+const INTERVENTION_KINDS = { PAUSE: 'pause', RESUME: 'resume', STOP: 'stop' } as const satisfies Record<string, InterventionKind>;
+
 function speakerName(ctx: MachineContext, id: string): string {
   return id === 'narrator' ? 'Narrator' : (ctx.participants.find((p) => p.id === id)?.name ?? id);
 }
@@ -145,12 +148,15 @@ export const conversationMachine = setup({
   },
   guards: {
     /** The reply to the turn under way (not a late one from an aborted turn). */
-    isCurrentTurn: ({ context, event }) => (event as { turn?: number }).turn === context.turn + 1,
+    isCurrentTurn: ({ context, event }) => {
+      assertEvent(event, ['TURN_DONE', 'TURN_FAILED']);
+      return event.turn === context.turn + 1;
+    },
     /** The reply to the turn under way, after which nothing stops the next turn from starting. */
     nextTurnFollows: ({ context, event }) => {
-      const e = event as Extract<MachineEvent, { type: 'TURN_DONE' }>;
-      if (e.turn !== context.turn + 1) return false;
-      const next = { ...context, ...afterTurn(context, e.output) };
+      assertEvent(event, 'TURN_DONE');
+      if (event.turn !== context.turn + 1) return false;
+      const next = { ...context, ...afterTurn(context, event.output) };
       return !next.ending && !turnsDone(next) && !attractorStop(next) && !overBudget(next) && !next.pauseRequested;
     },
     mustEnd: ({ context }) => context.ending !== undefined,
@@ -164,7 +170,8 @@ export const conversationMachine = setup({
   },
   actions: {
     logCompleted: emit(({ context, event }) => {
-      const out = (event as Extract<MachineEvent, { type: 'TURN_DONE' }>).output;
+      assertEvent(event, 'TURN_DONE');
+      const out = event.output;
       const body: EventBody = {
         type: 'turn.completed',
         turn: context.turn + 1,
@@ -180,25 +187,29 @@ export const conversationMachine = setup({
       };
       return { type: 'log' as const, body };
     }),
-    recordTurn: assign(({ context, event }) => afterTurn(context, (event as Extract<MachineEvent, { type: 'TURN_DONE' }>).output)),
+    recordTurn: assign(({ context, event }) => {
+      assertEvent(event, 'TURN_DONE');
+      return afterTurn(context, event.output);
+    }),
     logIntervention: emit(({ context, event }) => {
-      const e = event as Extract<MachineEvent, { type: 'PAUSE' | 'RESUME' | 'STOP' | 'INJECT' }>;
-      const kind = e.type === 'INJECT' ? (e.kind ?? 'inject') : (e.type.toLowerCase() as 'pause' | 'resume' | 'stop');
-      const body: EventBody = { type: 'intervention', turn: context.turn, kind, by: e.by };
-      if (e.type === 'INJECT') Object.assign(body, { text: e.text, as: e.as ?? 'narrator' });
+      assertEvent(event, ['PAUSE', 'RESUME', 'STOP', 'INJECT']);
+      const body: EventBody =
+        event.type === 'INJECT'
+          ? { type: 'intervention', turn: context.turn, kind: event.kind ?? 'inject', by: event.by, text: event.text, as: event.as ?? 'narrator' }
+          : { type: 'intervention', turn: context.turn, kind: INTERVENTION_KINDS[event.type], by: event.by };
       return { type: 'log' as const, body };
     }),
     addInjected: assign({
       transcript: ({ context, event }) => {
-        const e = event as Extract<MachineEvent, { type: 'INJECT' }>;
-        const as = e.as ?? 'narrator';
-        return [...context.transcript, { turn: context.turn, speakerId: as, speaker: speakerName(context, as), text: e.text, kind: e.kind ?? 'inject' }];
+        assertEvent(event, 'INJECT');
+        const as = event.as ?? 'narrator';
+        return [...context.transcript, { turn: context.turn, speakerId: as, speaker: speakerName(context, as), text: event.text, kind: event.kind ?? 'inject' }];
       },
     }),
     requestStop: assign({
       ending: ({ context, event }) => {
-        const e = event as Extract<MachineEvent, { type: 'STOP' }>;
-        return context.ending ?? { status: e.status ?? 'stopped', stopReason: e.reason ?? 'user' };
+        assertEvent(event, 'STOP');
+        return context.ending ?? { status: event.status ?? 'stopped', stopReason: event.reason ?? 'user' };
       },
     }),
   },

@@ -6,15 +6,15 @@ import type { Agent, AgentDeps, Participant } from '../agents/agent.js';
 import { createAgent } from '../agents/create-agent.js';
 import { openingLines } from '../agents/openings.js';
 import { timerSleep, type Sleep } from '../clock.js';
-import type { ArenaEvent, RunStatus } from '../runlog/events.js';
+import type { AgentInfo, ArenaEvent, RunStatus } from '../runlog/events.js';
 import { eventsFileOf } from '../runlog/layout.js';
 import { RunLogWriter, type WriteBytes } from '../runlog/writer.js';
 import type { RunState } from './run-state.js';
 import { silentLogger } from '../logger.js';
 import { RunLogError, describeError } from '../errors.js';
 import { EventBus } from './event-bus.js';
-import { generateTurn, type AgentSlot } from './generate-turn.js';
-import { conversationMachine, type Ending, type MachineEvent, type TurnInput } from './machine.js';
+import { generateTurn, type SpeakerSetup } from './generate-turn.js';
+import { conversationMachine, type Ending, type MachineContext, type MachineEvent, type MachineInput, type TurnInput } from './machine.js';
 import type { RunCommand, RunControl, RunObserver } from './observer.js';
 import type { LiveStatus, RunHandle, RunResult } from './run-handle.js';
 import type { Scenario } from './scenario.js';
@@ -108,56 +108,15 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   const logger = (options.logger ?? silentLogger()).child({ runId });
   const sleep = options.sleep ?? timerSleep;
 
-  const deps: AgentDeps = {
-    env: options.env ?? {},
-    scenarioDir: options.scenarioDir,
-    logger,
-    sleep,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-    ...(options.limiters ? { limiters: options.limiters } : {}),
-    ...(scenario.prices ? { prices: scenario.prices } : {}),
-  };
-  // The scenario's wait for a first byte applies to every model agent that does not set its own.
-  const withDefaults = (spec: Scenario['agents'][number]): Scenario['agents'][number] =>
-    scenario.firstByteTimeoutMs !== undefined && 'timeoutMs' in spec && spec.firstByteTimeoutMs === undefined
-      ? { ...spec, firstByteTimeoutMs: scenario.firstByteTimeoutMs }
-      : spec;
-  const agents = options.agents ?? (await Promise.all(scenario.agents.map((spec) => createAgent(withDefaults(spec), deps))));
-  const slots = new Map<string, AgentSlot>();
-  scenario.agents.forEach((spec, i) => {
-    const agent = agents.find((a) => a.id === spec.id) ?? agents[i]!;
-    slots.set(spec.id, {
-      agent,
-      sampling: { ...(spec.sampling ?? {}) },
-      stop: [...(spec.stop ?? [])],
-      openings: openingLines(spec.opening),
-      chunkDelayMs: spec.backend === 'scripted' ? (spec.generator.chunkDelayMs ?? 0) : 0,
-    });
-  });
+  const agents = options.agents ?? (await createAgents(scenario, agentDepsOf(options, logger, sleep)));
+  const speakers = speakersOf(scenario, agents);
   const participants: Participant[] = scenario.agents.map((a) => ({ id: a.id, name: a.name ?? a.id }));
   const firstIndex = Math.max(0, scenario.first ? participants.findIndex((p) => p.id === scenario.first) : 0);
 
-  // A resumed run's log is checked, cut and locked before anything happens. A new run's log is opened in
-  // the background while its first turn starts (its events wait in memory until then, a few milliseconds):
-  // with hundreds of runs starting at once, waiting for the disk was most of their start-up.
-  let writer: RunLogWriter;
-  const writeBytes = options.logWrite ? { writeBytes: options.logWrite } : {};
-  if (resume) {
-    try {
-      writer = await RunLogWriter.openAsync(runDir, {
-        validBytes: resume.validBytes,
-        ...(resume.totalBytes !== undefined ? { expectedBytes: resume.totalBytes } : {}),
-        lock: options.lockRunDir !== false,
-        lastSeq: resume.state.lastSeq,
-        turns: resume.state.turn,
-        ...writeBytes,
-      });
-    } catch (err) {
-      throw logWriteError(err, runDir);
-    }
-  } else {
-    writer = RunLogWriter.openInBackground(runDir, { lock: options.lockRunDir !== false, ...writeBytes });
-  }
+  // A resumed run's log is checked, cut and locked before anything happens. A new run's log is opened in the
+  // background while its first turn starts (its events wait in memory until then, a few milliseconds): with
+  // hundreds of runs starting at once, waiting for the disk was most of their start-up.
+  const writer = resume ? await reopenRunLog(runDir, resume, options) : RunLogWriter.openInBackground(runDir, writerOptions(options));
   const bus = new EventBus(runId, writer, { now, persistDeltas: options.persistDeltas ?? false,
     lastSeq: resume?.state.lastSeq ?? 0,
     keepEvents: options.keepEvents ?? false,
@@ -176,56 +135,14 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   // Generations still settling after the machine moved on (an aborted turn records itself as failed).
   const inflight = new Set<Promise<unknown>>();
   const generate = (input: TurnInput, signal: AbortSignal) => {
-    const p = generateTurn(input, signal, { slots, participants, bus, seed: scenario.seed, now: () => now().getTime(), sleep, logger });
+    const p = generateTurn(input, signal, { speakers, participants, bus, seed: scenario.seed, now: () => now().getTime(), sleep, logger });
     inflight.add(p);
     const forget = () => void inflight.delete(p);
     p.then(forget, forget);
     return p;
   };
-  const state = resume?.state;
-  const actor = createActor(conversationMachine, {
-    input: {
-      generate,
-      participants,
-      firstIndex,
-      policy: scenario.turnPolicy,
-      seed: scenario.seed,
-      maxTurns: scenario.limits.maxTurns,
-      ...(scenario.limits.maxTokens !== undefined ? { maxTokens: scenario.limits.maxTokens } : {}),
-      ...(scenario.limits.maxCostUsd !== undefined ? { maxCostUsd: scenario.limits.maxCostUsd } : {}),
-      endTokens: scenario.stop.endTokens,
-      ...(scenario.stop.emptyTurns !== undefined ? { emptyTurns: scenario.stop.emptyTurns } : {}),
-      onAttractor: scenario.stop.onAttractor,
-      ...(state
-        ? {
-            transcript: state.transcript,
-            turn: state.turn,
-            ...(state.lastSpeakerId ? { lastSpeakerId: state.lastSpeakerId } : {}),
-            totals: { inputTokens: state.totals.inputTokens, outputTokens: state.totals.outputTokens, costUsd: state.totals.costUsd },
-          }
-        : {}),
-    },
-  });
+  const actor = createActor(conversationMachine, { input: machineInput(scenario, { generate, participants, firstIndex }, resume?.state) });
 
-  const toMachine = (cmd: RunCommand): MachineEvent => {
-    switch (cmd.type) {
-      case 'pause':
-        return { type: 'PAUSE', by: cmd.by };
-      case 'resume':
-        return { type: 'RESUME', by: cmd.by };
-      case 'stop':
-        return { type: 'STOP', by: cmd.by, reason: cmd.reason ?? 'user', status: cmd.reason === 'interrupted' ? 'interrupted' : 'stopped' };
-      case 'inject':
-      case 'perturb':
-        return { type: 'INJECT', by: cmd.by, text: cmd.text, ...(cmd.as ? { as: cmd.as } : {}), kind: cmd.type };
-      case 'attractor':
-        return { type: 'ATTRACTOR', attractor: cmd.attractor, turn: cmd.turn };
-      default: {
-        const never: never = cmd;
-        throw new Error(`unknown command ${JSON.stringify(never)}`);
-      }
-    }
-  };
   let finished = false;
   const send = (cmd: RunCommand): void => {
     if (finished || actor.getSnapshot().status !== 'active') return;
@@ -261,19 +178,14 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
 
   // Observers see the history first (when resuming), then every new event from run.started/run.resumed on.
   for (const o of observers) await o.start?.(resume?.history ?? [], control);
-  bus.subscribe(
-    (e) => {
-      for (const o of observers) if ((e.type !== 'turn.delta' && e.type !== 'turn.waiting') || o.deltas) o.onEvent(e, control);
-    },
-    { deltas: observers.some((o) => o.deltas) },
-  );
+  forwardEvents(bus, observers, control);
   if (resume) {
     bus.publish({ type: 'run.resumed', fromTurn: resume.state.turn, truncatedTail: resume.truncatedTail });
   } else {
     bus.publish({
       type: 'run.started',
       scenario: publicScenario(scenario),
-      agents: agents.map((a, i) => ({ id: scenario.agents[i]?.id ?? a.id, name: participants[i]?.name ?? a.name, backend: a.backend, model: a.model })),
+      agents: agentInfos(agents, participants),
       seed: scenario.seed,
       limits: scenario.limits,
       ...(options.scenarioFile ? { scenarioFile: resolve(options.scenarioFile) } : {}),
@@ -290,32 +202,23 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   const done = new Promise<RunResult>((resolveDone, rejectDone) => {
     actor.subscribe({
       complete: () => {
-        void (async () => {
-          if (wallTimer) clearTimeout(wallTimer);
-          await Promise.allSettled([...inflight]);
-          for (const o of observers) await o.flush?.();
-          finished = true;
-          const ctx = actor.getSnapshot().context;
-          let ending = endingOf(ctx.ending, writer);
-          bus.publish({
-            type: 'run.finished',
-            status: ending.status,
-            stopReason: ending.stopReason,
-            turns: writer.failure?.turns ?? ctx.turn,
-            totals: { ...ctx.totals, failedAttempts, wallTimeMs: Date.now() - startedAt },
-            ...(ending.error ? { error: ending.error } : {}),
-          });
-          bus.close();
-          await Promise.allSettled(agents.map((a) => a.close?.()));
-          await writer.closed().catch((err: unknown) => {
-            throw logWriteError(err, runDir);
-          });
-          // The last writes (run.finished among them) may be the ones that failed.
-          ending = endingOf(ending, writer);
-          const turns = writer.failure?.turns ?? ctx.turn;
-          logger.info({ status: ending.status, stopReason: ending.stopReason, turns }, 'run finished');
-          resolveDone({ runId, runDir, status: ending.status, stopReason: ending.stopReason, turns, ...(ending.error ? { error: ending.error.message } : {}) });
-        })().catch(rejectDone);
+        if (wallTimer) clearTimeout(wallTimer);
+        finishRun({
+          runId,
+          runDir,
+          logger,
+          bus,
+          writer,
+          agents,
+          observers,
+          inflight,
+          startedAt,
+          failedAttempts: () => failedAttempts,
+          machine: () => actor.getSnapshot().context,
+          onFinishing: () => {
+            finished = true;
+          },
+        }).then(resolveDone, rejectDone);
       },
       error: (err) => rejectDone(err),
     });
@@ -334,7 +237,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   return {
     runId,
     runDir,
-    info: { scenario: scenario.name, agents: agents.map((a, i) => ({ id: participants[i]?.id ?? a.id, name: participants[i]?.name ?? a.name, backend: a.backend, model: a.model })) },
+    info: { scenario: scenario.name, agents: agentInfos(agents, participants) },
     subscribe: (listener, subscribeOptions) => bus.subscribe(listener, subscribeOptions),
     lastSeq: () => bus.lastSeq,
     keepsEvents: bus.keepsEvents,
@@ -342,6 +245,179 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
     send,
     done,
   };
+}
+
+/** Pass each event from now on to the observers (tokens and waits only to those that asked for them). */
+function forwardEvents(bus: EventBus, observers: readonly RunObserver[], control: RunControl): void {
+  bus.subscribe(
+    (e) => {
+      for (const o of observers) if ((e.type !== 'turn.delta' && e.type !== 'turn.waiting') || o.deltas) o.onEvent(e, control);
+    },
+    { deltas: observers.some((o) => o.deltas) },
+  );
+}
+
+/** What agents built from the scenario are given: the run's logger, clock and fetch, and the scenario's prices. */
+function agentDepsOf(options: StartRunOptions, logger: Logger, sleep: Sleep): AgentDeps {
+  return {
+    env: options.env ?? {},
+    scenarioDir: options.scenarioDir,
+    logger,
+    sleep,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.limiters ? { limiters: options.limiters } : {}),
+    ...(options.scenario.prices ? { prices: options.scenario.prices } : {}),
+  };
+}
+
+/** The scenario's agents, built. */
+function createAgents(scenario: Scenario, deps: AgentDeps): Promise<Agent[]> {
+  // The scenario's wait for a first byte applies to every model agent that does not set its own.
+  const withDefaults = (spec: Scenario['agents'][number]): Scenario['agents'][number] =>
+    scenario.firstByteTimeoutMs !== undefined && 'timeoutMs' in spec && spec.firstByteTimeoutMs === undefined
+      ? { ...spec, firstByteTimeoutMs: scenario.firstByteTimeoutMs }
+      : spec;
+  return Promise.all(scenario.agents.map((spec) => createAgent(withDefaults(spec), deps)));
+}
+
+/** Each scenario agent's Agent (matched by id, else by position) with the settings of its turns. */
+function speakersOf(scenario: Scenario, agents: readonly Agent[]): Map<string, SpeakerSetup> {
+  const speakers = new Map<string, SpeakerSetup>();
+  scenario.agents.forEach((spec, i) => {
+    const agent = agents.find((a) => a.id === spec.id) ?? agents[i]!;
+    speakers.set(spec.id, {
+      agent,
+      sampling: { ...(spec.sampling ?? {}) },
+      stop: [...(spec.stop ?? [])],
+      openings: openingLines(spec.opening),
+      chunkDelayMs: spec.backend === 'scripted' ? (spec.generator.chunkDelayMs ?? 0) : 0,
+    });
+  });
+  return speakers;
+}
+
+/** The agents as run.started and the handle describe them: the scenario's ids and names, the agents' backends. */
+function agentInfos(agents: readonly Agent[], participants: readonly Participant[]): AgentInfo[] {
+  return agents.map((a, i) => ({ id: participants[i]?.id ?? a.id, name: participants[i]?.name ?? a.name, backend: a.backend, model: a.model }));
+}
+
+/** How the run's log is written: locked unless the caller holds a lock over it, through `logWrite` if given. */
+function writerOptions(options: StartRunOptions): { lock: boolean; writeBytes?: WriteBytes } {
+  return { lock: options.lockRunDir !== false, ...(options.logWrite ? { writeBytes: options.logWrite } : {}) };
+}
+
+/** A resumed run's log, reopened where its last whole line ends, or the error that says why it cannot be. */
+async function reopenRunLog(runDir: string, resume: NonNullable<StartRunOptions['resume']>, options: StartRunOptions): Promise<RunLogWriter> {
+  const { lock, ...writeBytes } = writerOptions(options);
+  try {
+    return await RunLogWriter.openAsync(runDir, {
+      validBytes: resume.validBytes,
+      ...(resume.totalBytes !== undefined ? { expectedBytes: resume.totalBytes } : {}),
+      lock,
+      lastSeq: resume.state.lastSeq,
+      turns: resume.state.turn,
+      ...writeBytes,
+    });
+  } catch (err) {
+    throw logWriteError(err, runDir);
+  }
+}
+
+/** The conversation machine's input: the scenario's policy and limits, and where a resumed run left off. */
+function machineInput(
+  scenario: Scenario,
+  parts: Pick<MachineInput, 'generate' | 'participants' | 'firstIndex'>,
+  state: RunState | undefined,
+): MachineInput {
+  return {
+    ...parts,
+    policy: scenario.turnPolicy,
+    seed: scenario.seed,
+    maxTurns: scenario.limits.maxTurns,
+    ...(scenario.limits.maxTokens !== undefined ? { maxTokens: scenario.limits.maxTokens } : {}),
+    ...(scenario.limits.maxCostUsd !== undefined ? { maxCostUsd: scenario.limits.maxCostUsd } : {}),
+    endTokens: scenario.stop.endTokens,
+    ...(scenario.stop.emptyTurns !== undefined ? { emptyTurns: scenario.stop.emptyTurns } : {}),
+    onAttractor: scenario.stop.onAttractor,
+    ...(state
+      ? {
+          transcript: state.transcript,
+          turn: state.turn,
+          ...(state.lastSpeakerId ? { lastSpeakerId: state.lastSpeakerId } : {}),
+          totals: { inputTokens: state.totals.inputTokens, outputTokens: state.totals.outputTokens, costUsd: state.totals.costUsd },
+        }
+      : {}),
+  };
+}
+
+/** A command from outside (viewer, CLI, observer) as the machine's event. */
+function toMachine(cmd: RunCommand): MachineEvent {
+  switch (cmd.type) {
+    case 'pause':
+      return { type: 'PAUSE', by: cmd.by };
+    case 'resume':
+      return { type: 'RESUME', by: cmd.by };
+    case 'stop':
+      return { type: 'STOP', by: cmd.by, reason: cmd.reason ?? 'user', status: cmd.reason === 'interrupted' ? 'interrupted' : 'stopped' };
+    case 'inject':
+    case 'perturb':
+      return { type: 'INJECT', by: cmd.by, text: cmd.text, ...(cmd.as ? { as: cmd.as } : {}), kind: cmd.type };
+    case 'attractor':
+      return { type: 'ATTRACTOR', attractor: cmd.attractor, turn: cmd.turn };
+    default: {
+      const never: never = cmd;
+      throw new Error(`unknown command ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** What a run that the machine has ended still has to do, and what it needs for it. */
+interface Finishing {
+  runId: string;
+  runDir: string;
+  logger: Logger;
+  bus: EventBus;
+  writer: RunLogWriter;
+  agents: readonly Agent[];
+  observers: readonly RunObserver[];
+  inflight: ReadonlySet<Promise<unknown>>;
+  startedAt: number;
+  failedAttempts: () => number;
+  /** The machine's final context. */
+  machine: () => MachineContext;
+  /** Called once nothing can be sent to the run any more (observers flushed). */
+  onFinishing: () => void;
+}
+
+/**
+ * Once the machine has ended: let aborted generations record themselves and observers flush, write
+ * run.finished, close the agents and the log, and say how the run ended (failed if its log could not be written).
+ */
+async function finishRun(f: Finishing): Promise<RunResult> {
+  await Promise.allSettled([...f.inflight]);
+  for (const o of f.observers) await o.flush?.();
+  f.onFinishing();
+  const ctx = f.machine();
+  const { writer } = f;
+  let ending = endingOf(ctx.ending, writer);
+  f.bus.publish({
+    type: 'run.finished',
+    status: ending.status,
+    stopReason: ending.stopReason,
+    turns: writer.failure?.turns ?? ctx.turn,
+    totals: { ...ctx.totals, failedAttempts: f.failedAttempts(), wallTimeMs: Date.now() - f.startedAt },
+    ...(ending.error ? { error: ending.error } : {}),
+  });
+  f.bus.close();
+  await Promise.allSettled(f.agents.map((a) => a.close?.()));
+  await writer.closed().catch((err: unknown) => {
+    throw logWriteError(err, f.runDir);
+  });
+  // The last writes (run.finished among them) may be the ones that failed.
+  ending = endingOf(ending, writer);
+  const turns = writer.failure?.turns ?? ctx.turn;
+  f.logger.info({ status: ending.status, stopReason: ending.stopReason, turns }, 'run finished');
+  return { runId: f.runId, runDir: f.runDir, status: ending.status, stopReason: ending.stopReason, turns, ...(ending.error ? { error: ending.error.message } : {}) };
 }
 
 /** How the run ended; a run whose log could not be written failed, whatever else it was about to do. */

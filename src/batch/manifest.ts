@@ -5,23 +5,33 @@ import { ScenarioSchema, type Scenario } from '../arena/scenario.js';
 import { InputError } from '../errors.js';
 import { formatPath } from '../format-path.js';
 import { publicPlan, publicScenarioRecord, restoreUrls, type EndpointUrls } from './_credentials.js';
-import { cellScenario, CellSchema, type Cell } from './expand.js';
+import { cellScenario, CellSchema, type BaseScenario, type Cell } from './expand.js';
 import { BatchPlanSchema, type BatchPlan } from './plan.js';
 
 export const MANIFEST_FILE = 'batch.json';
 
-/** One planned run as the program uses it: enough to start it on any machine. */
-export const ManifestRunSchema = z.object({
+const runFields = {
   runId: z.string().min(1),
   cell: CellSchema,
-  /** The scenario with the pairing and parameters applied. */
-  scenario: z.record(z.string(), z.unknown()),
   /** Folder relative paths in the scenario (markov corpora, replayed runs) resolve against. */
   scenarioDir: z.string(),
   /** Index of the run's base scenario in the manifest's `scenarios` (version 2). */
   scenarioRef: z.number().int().nonnegative().optional(),
+};
+
+/**
+ * One planned run as the program uses it: enough to start it on any machine. A queue job carries one
+ * (see queue/connection.ts), and a worker checks its scenario when the job arrives.
+ */
+export const ManifestRunSchema = z.object({
+  ...runFields,
+  /** The scenario with the pairing and parameters applied. */
+  scenario: ScenarioSchema,
 });
 export type ManifestRun = z.infer<typeof ManifestRunSchema>;
+
+/** A run in batch.json version 1: its whole scenario as stored, checked when the manifest is opened. */
+const StoredRunV1Schema = z.object({ ...runFields, scenario: z.record(z.string(), z.unknown()) });
 
 /** A base scenario in batch.json (version 2): a scenario file with a pairing seated and the plan's turn limit. */
 const StoredScenarioSchema = z.object({ scenario: z.record(z.string(), z.unknown()), scenarioDir: z.string() });
@@ -41,7 +51,7 @@ const header = {
 };
 
 /** batch.json as the first versions wrote it: every run with its whole scenario. Still read. */
-const ManifestV1Schema = z.object({ v: z.literal(1), ...header, runs: z.array(ManifestRunSchema) });
+const ManifestV1Schema = z.object({ v: z.literal(1), ...header, runs: z.array(StoredRunV1Schema) });
 
 /**
  * batch.json version 2: each distinct base scenario once, and one line per run with its cell and the
@@ -64,54 +74,72 @@ type StoredManifest = z.infer<typeof ManifestV1Schema> | z.infer<typeof Manifest
  */
 export const ManifestSchema = z.union([ManifestV1Schema, ManifestV2Schema]).transform((stored) => resolveManifest(stored));
 
+/** A batch manifest as the program uses it: the plan and every scenario checked once, when it was opened. */
 export interface Manifest {
   v: 1 | 2;
   kind: 'arena.batch';
   batchId: string;
   createdAt: string;
   planFile: string;
-  plan: Record<string, unknown>;
+  /** As stored (credentials removed), validated. */
+  plan: BatchPlan;
   queue?: string;
   /** Base scenarios (version 2; empty for a version 1 file, whose runs carry whole scenarios). */
-  scenarios: { scenario: Record<string, unknown>; scenarioDir: string }[];
+  scenarios: BaseScenario[];
   runs: ManifestRun[];
 }
 
 /**
- * The in-memory manifest of a stored one. Each base scenario is validated once; a run's scenario is its
- * base with the cell's seed and temperature, valid by construction. `urls` puts back the real endpoint
- * URLs batch.json keeps without credentials (taken from the plan again, see `openManifest`).
+ * The in-memory manifest of a stored one, every scenario in it checked here and nowhere else: each base
+ * scenario once (a run's scenario is its base with the cell's seed and temperature, valid by construction),
+ * or each run's for a version 1 file. `urls` puts back the real endpoint URLs batch.json keeps without
+ * credentials (taken from the plan again, see `openManifest`).
  */
 export function resolveManifest(stored: StoredManifest, urls?: EndpointUrls): Manifest {
-  if (stored.v === 1) return { ...stored, scenarios: [] };
-  const bases = stored.scenarios.map((b, i) => {
-    const raw = urls ? restoreUrls(b.scenario, i, urls) : b.scenario;
-    const parsed = ScenarioSchema.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new InputError(`scenarios[${i}] of the batch manifest is not valid: ${formatPath(issue.path)}: ${issue.message}`);
-    }
-    return { parsed: parsed.data, scenarioDir: b.scenarioDir, agentsByTemperature: new Map<number, Scenario['agents']>() };
-  });
-  const runs = stored.runs.map((r): ManifestRun => {
-    const base = bases[r.scenarioRef];
-    if (!base) throw new InputError(`run ${r.runId} of the batch manifest refers to scenario ${r.scenarioRef}, which it does not hold`);
-    const scenario = cellScenario(base.parsed, r.cell, base.agentsByTemperature);
-    const record = scenario as unknown as Record<string, unknown>;
-    checked.set(record, scenario);
-    return { runId: r.runId, cell: r.cell, scenario: record, scenarioDir: base.scenarioDir, scenarioRef: r.scenarioRef };
-  });
-  return {
-    v: 2,
+  const plan = checkedPlan(stored.plan);
+  const head = {
     kind: stored.kind,
     batchId: stored.batchId,
     createdAt: stored.createdAt,
     planFile: stored.planFile,
-    plan: stored.plan,
+    plan,
     ...(stored.queue !== undefined ? { queue: stored.queue } : {}),
-    scenarios: bases.map((b) => ({ scenario: b.parsed as unknown as Record<string, unknown>, scenarioDir: b.scenarioDir })),
-    runs,
   };
+  if (stored.v === 1) {
+    const runs = stored.runs.map((r): ManifestRun => ({ ...r, scenario: checkedScenario(r.scenario, `run ${r.runId}: the scenario`) }));
+    return { v: 1, ...head, scenarios: [], runs };
+  }
+  const bases = stored.scenarios.map((b, i) => ({
+    scenario: checkedScenario(urls ? restoreUrls(b.scenario, i, urls) : b.scenario, `scenarios[${i}]`),
+    scenarioDir: b.scenarioDir,
+    agentsByTemperature: new Map<number, Scenario['agents']>(),
+  }));
+  const runs = stored.runs.map((r): ManifestRun => {
+    const base = bases[r.scenarioRef];
+    if (!base) throw new InputError(`run ${r.runId} of the batch manifest refers to scenario ${r.scenarioRef}, which it does not hold`);
+    const scenario = cellScenario(base.scenario, r.cell, base.agentsByTemperature);
+    return { runId: r.runId, cell: r.cell, scenario, scenarioDir: base.scenarioDir, scenarioRef: r.scenarioRef };
+  });
+  return { v: 2, ...head, scenarios: bases.map((b) => ({ scenario: b.scenario, scenarioDir: b.scenarioDir })), runs };
+}
+
+/** A stored scenario, validated; `what` names it in the error (`scenarios[0]`, `run <id>: the scenario`). */
+function checkedScenario(raw: Record<string, unknown>, what: string): Scenario {
+  const parsed = ScenarioSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InputError(`${what} of the batch manifest is not valid: ${formatPath(issue.path)}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+function checkedPlan(raw: Record<string, unknown>): BatchPlan {
+  const parsed = BatchPlanSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InputError(`the plan in the batch manifest is not valid: ${formatPath(issue.path)}: ${issue.message}`);
+  }
+  return parsed.data;
 }
 
 /**
@@ -191,31 +219,6 @@ export function readManifest(batchDir: string, urls?: EndpointUrls): Manifest {
     if (err instanceof InputError) throw new InputError(`${join(batchDir, MANIFEST_FILE)}: ${err.message}`, { cause: err });
     throw err;
   }
-}
-
-export function manifestPlan(manifest: Manifest): BatchPlan {
-  return BatchPlanSchema.parse(manifest.plan);
-}
-
-/** The validated scenario of a planned run. */
-export function runScenarioOf(run: ManifestRun): Scenario {
-  const known = checked.get(run.scenario);
-  if (known) return known;
-  const parsed = ScenarioSchema.safeParse(run.scenario);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InputError(`run ${run.runId}: the scenario in the batch manifest is not valid: ${formatPath(issue.path)}: ${issue.message}`);
-  }
-  checked.set(run.scenario, parsed.data);
-  return parsed.data;
-}
-
-/** Manifest scenarios already checked (or built from checked scenarios): a batch need not parse each twice. */
-const checked = new WeakMap<object, Scenario>();
-
-/** Record that a manifest run's scenario is a checked Scenario (createBatch builds the manifest from them). */
-export function markChecked(scenario: Record<string, unknown>, parsed: Scenario): void {
-  checked.set(scenario, parsed);
 }
 
 /** The `meta` of a batch run's run.started. */

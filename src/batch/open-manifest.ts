@@ -20,7 +20,7 @@ export async function openManifest(batchDir: string, planFile?: string): Promise
   let urls: EndpointUrls;
   try {
     const loaded = await loadPlan(from, { maxRuns: Number.POSITIVE_INFINITY });
-    urls = EndpointUrls.of(loaded.bases.map((b) => b.scenario as unknown as Record<string, unknown>));
+    urls = EndpointUrls.of(loaded.bases.map((b) => b.scenario));
   } catch (err) {
     const [missing] = await stillNeeded(batchDir, stored, new EndpointUrls([]));
     if (missing === undefined) return resolveManifest(stored);

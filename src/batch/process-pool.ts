@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { EndpointUrls } from './_credentials.js';
-import { runScenarioOf, type ManifestRun } from './manifest.js';
+import type { ManifestRun } from './manifest.js';
 import type { RunOutcome } from './outcome.js';
 import { FromChildSchema, NO_OBSERVERS, type ToChild } from './_process-protocol.js';
 import type { ExecuteContext, Executor } from './scheduler.js';
@@ -12,9 +12,8 @@ import type { ExecuteContext, Executor } from './scheduler.js';
  */
 export function shareRateLimits(run: ManifestRun, processes: number): ManifestRun {
   if (processes <= 1) return run;
-  const raw = run.scenario.agents;
-  if (Array.isArray(raw) && !raw.some((a) => a && typeof a === 'object' && 'rateLimit' in a)) return run;
-  const scenario = runScenarioOf(run);
+  const { scenario } = run;
+  if (!scenario.agents.some((a) => 'rateLimit' in a && a.rateLimit)) return run;
   const share = (x: number | undefined) => (x === undefined ? undefined : Math.max(1, Math.floor(x / processes)));
   const agents = scenario.agents.map((a) => {
     if (!('rateLimit' in a) || !a.rateLimit) return a;
@@ -26,13 +25,15 @@ export function shareRateLimits(run: ManifestRun, processes: number): ManifestRu
     };
     return { ...a, rateLimit: limited };
   });
-  return { ...run, scenario: { ...scenario, agents } as unknown as Record<string, unknown> };
+  return { ...run, scenario: { ...scenario, agents } };
 }
 
 const CHILD = fileURLToPath(new URL('./_process-child.js', import.meta.url));
 
-interface Slot {
+/** One child process of the pool and the runs it has been given. */
+interface PoolChild {
   proc: ChildProcess;
+  /** Ids of the runs it is running. */
   inflight: Set<number>;
   alive: boolean;
 }
@@ -42,7 +43,8 @@ interface Pending {
   /** Processes that died while running it. */
   deaths: number;
   ctx: ExecuteContext;
-  slot: Slot;
+  /** The child running it. */
+  child: PoolChild;
   settle(o: RunOutcome): void;
 }
 
@@ -69,28 +71,28 @@ export async function processPool(options: {
 }): Promise<Executor & { close(): Promise<void> }> {
   const pending = new Map<number, Pending>();
   let nextId = 1;
-  const slots: Slot[] = [];
+  const children: PoolChild[] = [];
   const env = Object.fromEntries(Object.entries(options.env).filter((e): e is [string, string] => typeof e[1] === 'string'));
 
-  const dispatch = (id: number, p: Omit<Pending, 'slot'>): void => {
-    const live = slots.filter((s) => s.alive);
+  const dispatch = (id: number, p: Omit<Pending, 'child'>): void => {
+    const live = children.filter((c) => c.alive);
     if (live.length === 0 || p.deaths > 1) {
       const error = live.length === 0 ? 'every batch process died' : 'two batch processes died while running it';
       p.settle({ runId: p.run.runId, runDir: '', status: live.length === 0 ? 'interrupted' : 'failed', stopReason: 'error', turns: 0, costUsd: 0, resumed: false, error });
       return;
     }
-    const slot = live.reduce((a, b) => (b.inflight.size < a.inflight.size ? b : a));
-    slot.inflight.add(id);
-    pending.set(id, { ...p, slot });
+    const child = live.reduce((a, b) => (b.inflight.size < a.inflight.size ? b : a));
+    child.inflight.add(id);
+    pending.set(id, { ...p, child });
     const msg: ToChild = { type: 'run', id, runId: p.run.runId };
-    slot.proc.send(msg);
+    child.proc.send(msg);
   };
 
   const start = (): Promise<void> =>
     new Promise((resolve, reject) => {
       const proc = fork(CHILD, [options.batchId, options.batchDir, options.logLevel ?? 'info', options.observersModule ?? NO_OBSERVERS, options.batchLocked ? 'batch-locked' : 'run-locks', String(options.processes)], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      const slot: Slot = { proc, inflight: new Set(), alive: true };
-      slots.push(slot);
+      const child: PoolChild = { proc, inflight: new Set(), alive: true };
+      children.push(child);
       proc.send({ type: 'urls', urls: (options.urls?.entries ?? []).map(([ref, seat, url]) => [ref, seat, url]) } satisfies ToChild);
       proc.on('message', (raw) => {
         const parsed = FromChildSchema.safeParse(raw);
@@ -106,28 +108,28 @@ export async function processPool(options: {
         if (m.type === 'prior') p.ctx.onPriorCost(m.costUsd);
         else {
           pending.delete(m.id);
-          slot.inflight.delete(m.id);
+          child.inflight.delete(m.id);
           if (m.type === 'done') p.settle(m.outcome);
           else p.settle({ runId: p.run.runId, runDir: '', status: 'failed', stopReason: 'error', turns: 0, costUsd: 0, resumed: false, error: m.message });
         }
       });
       proc.once('error', reject);
       proc.once('exit', (code) => {
-        slot.alive = false;
+        child.alive = false;
         reject(new Error(`batch process exited (${code}) before it was ready`));
         // Its runs were cut off mid-turn at worst: another process resumes them from their logs.
-        for (const id of [...slot.inflight]) {
+        for (const id of [...child.inflight]) {
           const p = pending.get(id)!;
           pending.delete(id);
           dispatch(id, { ...p, deaths: p.deaths + 1 });
         }
-        slot.inflight.clear();
+        child.inflight.clear();
       });
     });
   try {
     await Promise.all(Array.from({ length: options.processes }, start));
   } catch (err) {
-    for (const s of slots) if (s.alive) s.proc.kill();
+    for (const c of children) if (c.alive) c.proc.kill();
     throw err;
   }
 
@@ -137,7 +139,7 @@ export async function processPool(options: {
       return new Promise<RunOutcome>((settle) => {
         const onAbort = () => {
           const p = pending.get(id);
-          if (p?.slot.alive) p.slot.proc.send({ type: 'stop', id } satisfies ToChild);
+          if (p?.child.alive) p.child.proc.send({ type: 'stop', id } satisfies ToChild);
         };
         ctx.signal.addEventListener('abort', onAbort, { once: true });
         dispatch(id, {
@@ -154,12 +156,12 @@ export async function processPool(options: {
     },
     async close() {
       await Promise.all(
-        slots.map(
-          (s) =>
+        children.map(
+          (c) =>
             new Promise<void>((r) => {
-              if (!s.alive) return r();
-              s.proc.once('exit', () => r());
-              s.proc.disconnect();
+              if (!c.alive) return r();
+              c.proc.once('exit', () => r());
+              c.proc.disconnect();
             }),
         ),
       );

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { newRunId } from '../arena/run.js';
 import type { LoadedPlan } from './load-plan.js';
-import { manifestPlan, markChecked, writeManifest, type Manifest } from './manifest.js';
+import { writeManifest, type Manifest } from './manifest.js';
 import type { RunOutcome } from './outcome.js';
 import { inspectRun } from './start-or-resume.js';
 import { schedule, type Executor, type ProgressSnapshot } from './scheduler.js';
@@ -22,13 +22,12 @@ export function createBatch(
     batchId,
     createdAt: now.toISOString(),
     planFile: loaded.file,
-    plan: loaded.plan as unknown as Record<string, unknown>,
+    plan: loaded.plan,
     ...(options.queue ? { queue: options.queue } : {}),
-    scenarios: loaded.bases.map((b) => ({ scenario: b.scenario as unknown as Record<string, unknown>, scenarioDir: b.scenarioDir })),
-    runs: loaded.runs.map((r) => ({ runId: r.runId, cell: r.cell, scenario: r.scenario as unknown as Record<string, unknown>, scenarioDir: r.scenarioDir, scenarioRef: r.scenarioRef })),
+    // The plan loader checked every scenario: the manifest holds them as they are.
+    scenarios: loaded.bases,
+    runs: loaded.runs,
   };
-  // The plan loader checked every scenario: running them in this process needs no second parse.
-  for (const r of loaded.runs) markChecked(r.scenario as unknown as Record<string, unknown>, r.scenario);
   writeManifest(batchDir, manifest);
   return { manifest, batchDir };
 }
@@ -58,7 +57,7 @@ export interface RunBatchOptions {
  * Writes summary.json and summary.md into the batch folder at the end (`summaryError` says when it could not).
  */
 export async function runBatch(manifest: Manifest, batchDir: string, options: RunBatchOptions): Promise<WrittenSummary> {
-  const plan = manifestPlan(manifest);
+  const { plan } = manifest;
   const finished: RunOutcome[] = [];
   const pending: Manifest['runs'] = [];
   for (const run of manifest.runs) {

@@ -10,7 +10,7 @@ import type { ArenaEvent } from '../runlog/events.js';
 import { EVENTS_FILE } from '../runlog/layout.js';
 import { readRunLog, type RunLogContents } from '../runlog/reader.js';
 import { runState, type RunState } from '../arena/run-state.js';
-import { runMeta, runScenarioOf, type ManifestRun } from './manifest.js';
+import { runMeta, type ManifestRun } from './manifest.js';
 import type { RunOutcome } from './outcome.js';
 
 /** Where a planned run stands according to its folder. */
@@ -75,7 +75,7 @@ export async function runCell(run: ManifestRun, deps: RunCellDeps): Promise<RunO
   const found = await inspectRun(runDir);
   if (found.kind === 'finished') return found.outcome;
   if (found.kind === 'new' && found.logExists) rmSync(join(runDir, EVENTS_FILE), { force: true });
-  const scenario = runScenarioOf(run);
+  const { scenario } = run;
   const resume = found.kind === 'resumable' ? found : undefined;
   const prior = resume?.state.totals.costUsd ?? 0;
   if (prior > 0) deps.onPriorCost?.(prior);

@@ -6,6 +6,7 @@ import { batchRedactor, EndpointUrls, storedUrl } from '../batch/_credentials.js
 import { DEFAULT_MAX_RUNS, loadPlan } from '../batch/load-plan.js';
 import { localExecutor } from '../batch/local-executor.js';
 import type { Manifest } from '../batch/manifest.js';
+import type { Scenario } from '../arena/scenario.js';
 import { openManifest } from '../batch/open-manifest.js';
 import { ProgressLine } from '../batch/progress.js';
 import { createBatch, runBatch } from '../batch/run-batch.js';
@@ -97,12 +98,12 @@ async function execute(manifest: Manifest, batchDir: string, values: Values, io:
 }
 
 /** The scenarios of a manifest as the runs get them (credentials included): bases, or each run's for an old file. */
-function scenariosOf(manifest: Manifest): Record<string, unknown>[] {
+function scenariosOf(manifest: Manifest): Scenario[] {
   return manifest.v === 2 ? manifest.scenarios.map((s) => s.scenario) : manifest.runs.map((r) => r.scenario);
 }
 
 /** Credentials in endpoint URLs would be stored in Redis with each job: refuse, and say what to do instead. */
-function refuseQueuedCredentials(scenarios: readonly Record<string, unknown>[]): void {
+function refuseQueuedCredentials(scenarios: readonly Scenario[]): void {
   const [first] = EndpointUrls.of(scenarios).entries;
   if (first !== undefined) {
     throw new InputError(
@@ -203,7 +204,7 @@ export default defineCommand({
     const loaded = await loadPlan(resolve(io.cwd, positionals[0]!), numbers.maxRuns !== undefined ? { maxRuns: numbers.maxRuns } : {});
     for (const w of loaded.warnings) io.stderr.write(`arena batch: warning: ${w}\n`);
     const { QUEUE_NAME } = await import('../batch/queue/connection.js');
-    if (values.queue) refuseQueuedCredentials(loaded.bases.map((b) => b.scenario as unknown as Record<string, unknown>));
+    if (values.queue) refuseQueuedCredentials(loaded.bases.map((b) => b.scenario));
     const { manifest, batchDir } = unwritable(() => createBatch(loaded, runsDir, values.queue ? { queue: QUEUE_NAME } : {}), runsDir);
     io.stderr.write(`batch ${manifest.batchId}: ${manifest.runs.length} runs planned → ${batchDir}\n`);
     return execute(manifest, batchDir, values, io);

@@ -147,11 +147,80 @@ export const ContextTrimmedSchema = z.object({
   contextWindow: z.number().positive().optional(),
 });
 
+/**
+ * A matched lexicon term: the analyzer writes `{term, count}` in evidence and plain words in features;
+ * readers accept either in both places.
+ */
+export const TermSchema = z.union([z.string(), z.looseObject({ term: z.string(), count: z.number().optional() })]);
+export type Term = z.infer<typeof TermSchema>;
+
+const perAttractor = z.record(z.string(), z.number());
+
+/**
+ * The `features` of an analysis.turn event: what the analyzer measured in a turn (src/analysis/analyzer.ts
+ * writes them). Every key is optional (a log written before a key existed, or by another tool, still reads)
+ * and keys not listed here are kept as they are, so a newer analyzer's features survive an older reader.
+ */
+export const AnalysisFeaturesSchema = z
+  .object({
+    /** Words, characters and emoji in the turn. */
+    words: z.number(),
+    chars: z.number(),
+    emoji: z.number(),
+    /** emoji / (words + emoji). */
+    emojiShare: z.number(),
+    /** Words said outside stage directions. */
+    spokenWords: z.number(),
+    /** Length against the opening turns', and the trend of the recent lengths. */
+    lengthRatio: z.number(),
+    lengthTrend: z.number(),
+    /** Distinct words / words, distinct bigrams / bigrams. */
+    distinct1: z.number(),
+    distinct2: z.number(),
+    /** Deflate ratio of the recent turns. */
+    compression: z.number(),
+    /** Shared trigrams with an earlier turn, and how many turns back that turn was. */
+    overlap: z.number(),
+    overlapLag: z.number(),
+    /** Repeated trigrams within the turn. */
+    selfRepeat: z.number(),
+    /** Word-level similarity to one of the previous turns, and how far back the repeated lines came from. */
+    echo: z.number(),
+    repeatLag: z.number(),
+    /** Structure: letters said, symbol share, repeated lines and line shapes, interface lines, address, narration. */
+    letters: z.number(),
+    symbolShare: z.number(),
+    lineRepeat: z.number(),
+    shapeRepeat: z.number(),
+    interface: z.number(),
+    address: z.number(),
+    narration: z.number(),
+    /** Per attractor: lexicon density (attractors with a lexicon). */
+    lexicon: perAttractor,
+    /** Per attractor: the turn's strongest matched terms. */
+    terms: z.record(z.string(), z.array(TermSchema)),
+    /** Per calibrated attractor: the gated hand-set signal (its score is the model's probability). */
+    signals: perAttractor,
+    /** The embedder behind the embedding features, or behind `embeddingError`. */
+    embedder: z.string(),
+    /** Embedding features: distance from the opening, from the previous turn, closeness to the other speaker. */
+    drift: z.number(),
+    step: z.number(),
+    convergence: z.number().nullable(),
+    /** Per attractor: cosine to its centroid. */
+    similarity: perAttractor,
+    /** Why the turn has no embedding features. */
+    embeddingError: z.string(),
+  })
+  .partial()
+  .catchall(z.unknown());
+export type AnalysisFeatures = z.infer<typeof AnalysisFeaturesSchema>;
+
 export const AnalysisTurnSchema = z.object({
   ...base,
   type: z.literal('analysis.turn'),
   turn: z.number().int().positive(),
-  features: z.record(z.string(), z.unknown()),
+  features: AnalysisFeaturesSchema,
   scores: z.record(z.string(), z.number()),
 });
 
@@ -169,12 +238,45 @@ export const EmbeddingEventSchema = z.object({
   vector: z.string(),
 });
 
+/** A feature that pushed a calibrated detector's score up, with its value and its share of the score. */
+export const DriverSchema = z.looseObject({ feature: z.string(), value: z.number(), contribution: z.number() });
+export type Driver = z.infer<typeof DriverSchema>;
+
+/**
+ * The `evidence` of attractor.entered / attractor.exited: why the detector decided (src/analysis/analyzer.ts
+ * writes it). Every key is optional and keys not listed are kept, as for AnalysisFeatures.
+ */
+export const AttractorEvidenceSchema = z
+  .object({
+    /** The turn whose score completed the run of turns: when the change could first be known. */
+    detectedAt: z.number(),
+    /** The turns of that run, and their scores. */
+    turns: z.array(z.number()),
+    scores: z.array(z.number()),
+    /** With three or more speakers: who is in the state after this change. */
+    speakers: z.array(z.string()),
+    /** An onset dated back to where the repeated lines came from: the turn it was detected at. */
+    backdatedFrom: z.number(),
+    /** Calibrated attractors: which score decided, 'calibrated' (the model) or 'signal' (the hand-set signal). */
+    route: z.string(),
+    /** Calibrated entries: the features that pushed the score up most, strongest first. */
+    drivers: z.array(DriverSchema),
+    /** Entries: the terms matched most over the run of turns. */
+    topTerms: z.array(TermSchema),
+    /** Entries with embeddings: mean cosine of those turns to the attractor's centroid. */
+    similarity: z.number(),
+  })
+  .partial()
+  .catchall(z.unknown());
+export type AttractorEvidence = z.infer<typeof AttractorEvidenceSchema>;
+
 const attractorFields = {
   ...base,
   attractor: z.string(),
   turn: z.number().int().positive(),
   score: z.number(),
-  evidence: z.unknown(),
+  // An event without evidence (the arena always writes one) still reads, as having none.
+  evidence: AttractorEvidenceSchema.default({}),
 };
 export const AttractorEnteredSchema = z.object({ ...attractorFields, type: z.literal('attractor.entered') });
 export const AttractorExitedSchema = z.object({ ...attractorFields, type: z.literal('attractor.exited') });
@@ -247,3 +349,6 @@ export type TurnCompleted = EventOf<'turn.completed'>;
 export type TurnFailed = EventOf<'turn.failed'>;
 export type RunFinished = EventOf<'run.finished'>;
 export type Intervention = EventOf<'intervention'>;
+export type AnalysisTurn = EventOf<'analysis.turn'>;
+export type AttractorEntered = EventOf<'attractor.entered'>;
+export type AttractorExited = EventOf<'attractor.exited'>;

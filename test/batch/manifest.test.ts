@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { runMain } from '../helpers/main-in-process.js';
 import { loadPlan, PlanTooLargeError } from '../../src/batch/load-plan.js';
 import { createBatch } from '../../src/batch/run-batch.js';
-import { MANIFEST_FILE, readManifest } from '../../src/batch/manifest.js';
+import { MANIFEST_FILE, manifestText, readManifest } from '../../src/batch/manifest.js';
 import { readRunLog } from '../../src/runlog/reader.js';
 import { writeBatchFixture } from './_fixtures.js';
 
@@ -82,4 +82,38 @@ describe('batch.json', () => {
     // batch.json is never rewritten.
     expect(JSON.parse(readFileSync(join(batchDir, MANIFEST_FILE), 'utf8')).v).toBe(1);
   });
+
+  it('is written back byte for byte from what was read: opening a manifest keeps its format', async () => {
+    const { dir, planFile } = writeBatchFixture(`scenarios: [chat.yaml]\n${MODELS}repetitions: 2\nparameters: { temperature: [0.5, 1.0] }\nbudget: { maxCostUsd: 3 }\n`);
+    const { batchDir } = createBatch(await loadPlan(planFile), join(dir, 'out'));
+    const text = readFileSync(join(batchDir, MANIFEST_FILE), 'utf8');
+    const manifest = readManifest(batchDir);
+    expect(manifest.plan.budget).toEqual({ maxCostUsd: 3 });
+    expect(manifest.scenarios.map((b) => b.scenario.agents.map((a) => a.id))).toEqual([['ada', 'bo'], ['ada', 'bo'], ['ada', 'bo']]);
+    expect(manifestText(manifest)).toBe(text);
+  });
+
+  it('checks every scenario and the plan once, when it is opened, and names the file and the place of a broken one', async () => {
+    const { dir, planFile } = writeBatchFixture(`scenarios: [chat.yaml]\n${MODELS}repetitions: 2\n`);
+    const loaded = await loadPlan(planFile);
+    const { batchDir } = createBatch(loaded, join(dir, 'out'));
+    const file = join(batchDir, MANIFEST_FILE);
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { scenarios: { scenario: { agents: { backend: string }[] } }[]; plan: Record<string, unknown> };
+    const write = (json: unknown) => writeFileSync(file, JSON.stringify(json, null, 2));
+    const brokenBase = structuredClone(stored);
+    brokenBase.scenarios[1]!.scenario.agents[0]!.backend = 'carrier-pigeon';
+    write(brokenBase);
+    expect(() => readManifest(batchDir)).toThrow(new RegExp(`^${escape(file)}: scenarios\\[1\\] of the batch manifest is not valid: agents\\[0\\]`));
+    write({ ...stored, plan: { ...stored.plan, concurrency: 0 } });
+    expect(() => readManifest(batchDir)).toThrow(new RegExp(`^${escape(file)}: the plan in the batch manifest is not valid: concurrency: `));
+    // Version 1 kept each run's whole scenario: each is checked, and a broken one is named by its run.
+    const runs = loaded.runs.map((r) => ({ runId: r.runId, cell: r.cell, scenario: r.scenario as unknown, scenarioDir: r.scenarioDir }));
+    runs[3] = { ...runs[3]!, scenario: { ...loaded.runs[3]!.scenario, limits: { maxTurns: -1 } } };
+    write({ v: 1, kind: 'arena.batch', batchId: 'old', createdAt: '2026-11-30T10:00:00.000Z', planFile, plan: loaded.plan, runs });
+    expect(() => readManifest(batchDir)).toThrow(new RegExp(`^${escape(file)}: run ${loaded.runs[3]!.runId}: the scenario of the batch manifest is not valid: limits\\.maxTurns: `));
+  });
 });
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -102,132 +102,15 @@ export async function* remoteTurn(cfg: RemoteTurnConfig, body: (turn: TurnContro
   const ch = new Channel<AgentStreamPart>();
   const local = new AbortController();
   const signal = AbortSignal.any([cfg.signal, local.signal]);
-  const log = cfg.logger.child({ turn: cfg.turn });
-  let attempts = 0;
-  let failures = 0;
-  let total = emptyUsage();
-
-  const report = (error: AgentError, attempt: number, willRetry: boolean) => {
-    log.warn({ attempt, willRetry, error: { name: error.name, message: error.message, status: error.details.status } }, 'attempt failed');
-    ch.push({ type: 'error', error, attempt, willRetry });
-  };
-
-  const call = async (spec: CallSpec): Promise<CallResult> => {
-    const budget = cfg.maxRetries + 1;
-    for (;;) {
-      const callStart = attempts;
-      const sdkMaxRetries = cfg.sdkRetries ? Math.max(0, budget - attempts - 1) : 0;
-      let responded = false;
-      let retryAfter: number | undefined;
-      // What the fetch layer saw go wrong with the latest attempt; more precise than an SDK's "Request timed out."
-      let fetchFailure: { attempt: number; error: AgentError } | undefined;
-      const tickets: TokenTicket[] = [];
-      const cut = new AbortController();
-      // Set once the call's response has been read to its end: nothing is left to cut off then.
-      let finished = false;
-      const callSignal = AbortSignal.any([signal, cut.signal]);
-      const fetch = instrumentFetch(cfg.fetch, {
-        signal: callSignal,
-        stoppedByUser: () => signal.aborted,
-        idleTimeoutMs: cfg.timeoutMs,
-        // Our own timer, also under an SDK: it names the setting, and the SDK retries its error like a dropped connection.
-        headersTimeoutMs: cfg.firstByteTimeoutMs ?? cfg.timeoutMs,
-        ndjson: cfg.ndjson ?? false,
-        observer: {
-          beforeAttempt: cfg.limiter
-            ? async (s) => {
-                tickets.push(await cfg.limiter!.acquireRequest(spec.estimatedInputTokens, s));
-              }
-            : undefined,
-          begin: () => ++attempts,
-          responded: () => {
-            responded = true;
-          },
-          failed: (attempt, error, retryable, wait) => {
-            retryAfter = wait;
-            fetchFailure = { attempt, error };
-            failures++;
-            // The SDK will retry exactly when it has retries left for a retryable failure.
-            if (cfg.sdkRetries && retryable && attempt - callStart <= sdkMaxRetries) {
-              report(toAgentError(error, { agentId: cfg.agentId, label: cfg.label, redact: cfg.redact }), attempt, true);
-            }
-          },
-        },
-      });
-      if (!cfg.http) attempts++;
-      const cutter = new StopCutter(spec.stops, spec.trim);
-      const usage = emptyUsage();
-      let reason: FinishReason | undefined;
-      let thinking = '';
-      try {
-        for await (const p of spec.run({ fetch, maxRetries: sdkMaxRetries, signal: callSignal })) {
-          if (p.type === 'text') {
-            const t = cutter.push(p.text);
-            if (t) ch.push({ type: 'text-delta', text: t });
-            if (cutter.stopped !== undefined) {
-              reason = 'stop_sequence';
-              break;
-            }
-          } else if (p.type === 'thinking') {
-            thinking += p.text;
-            ch.push({ type: 'thinking-delta', text: p.text });
-          } else if (p.type === 'usage') {
-            mergeUsage(usage, p.usage);
-          } else {
-            reason = p.reason;
-          }
-        }
-        if (signal.aborted) throw new AbortedError('aborted');
-        if (reason === undefined) throw new IncompleteStreamError('the response ended before the end-of-message marker (stream cut short)', { retryable: true });
-        if (reason !== 'stop_sequence') {
-          const t = cutter.flush();
-          if (t) ch.push({ type: 'text-delta', text: t });
-        }
-        if (usage.inputTokens === 0) usage.inputTokens = spec.estimatedInputTokens;
-        if (usage.outputTokens === 0 && cutter.text.length > 0) usage.outputTokens = estimateTokens(cutter.text + thinking);
-        tickets.at(-1)?.settle(usage.inputTokens + usage.outputTokens);
-        total = addUsage(total, usage);
-        finished = reason !== 'stop_sequence';
-        return { text: cutter.text, thinking, reason, usage };
-      } catch (err) {
-        if (signal.aborted) throw new AbortedError('aborted');
-        total = addUsage(total, usage);
-        const sdkError = toAgentError(err, { agentId: cfg.agentId, label: cfg.label, redact: cfg.redact });
-        // A request that never got a response: the SDK's wrapper (no status) says less than what the fetch layer saw.
-        const error =
-          !responded && sdkError.details.status === undefined && fetchFailure?.attempt === attempts && fetchFailure.error.details.status === undefined
-            ? toAgentError(fetchFailure.error, { agentId: cfg.agentId, label: cfg.label, redact: cfg.redact })
-            : sdkError;
-        const attempt = Math.max(1, attempts);
-        // A broken stream (after a 2xx) is retried by us whatever the SDK does. A failed request was
-        // already retried by the SDK when there is one, so then its budget is spent or the error final.
-        const status = error.details.status;
-        const retryable = responded
-          ? status === undefined || retryableStatus(status)
-          : (!cfg.sdkRetries || !cfg.http) && error.details.retryable === true;
-        if (responded || !cfg.http) failures++;
-        if (retryable && attempts < budget) {
-          report(error, attempt, true);
-          await cfg.sleep(backoffMs(failures, responded ? undefined : retryAfter), signal);
-          continue;
-        }
-        report(error, attempt, false);
-        throw new TurnLost();
-      } finally {
-        // Abort only a response still coming (cut at a stop string, or failed): an abort creates an
-        // exception with a stack trace, and a finished response's connection is already free.
-        if (!finished) cut.abort();
-      }
-    }
-  };
+  const calls = new TurnCalls(cfg, signal, ch);
 
   let settled = false;
   const task = (async () => {
     let release: (() => void) | undefined;
     try {
       release = cfg.limiter ? await cfg.limiter.acquireSlot(signal) : undefined;
-      const result = await body({ push: (p) => ch.push(p), call });
-      ch.push({ type: 'finish', reason: result.reason, usage: total, costUsd: costOf(total, cfg.price), attempts: Math.max(1, attempts) });
+      const result = await body({ push: (p) => ch.push(p), call: (spec) => calls.call(spec) });
+      ch.push({ type: 'finish', reason: result.reason, usage: calls.total, costUsd: costOf(calls.total, cfg.price), attempts: Math.max(1, calls.attempts) });
       ch.close();
     } catch (err) {
       if (err instanceof TurnLost) ch.close();
@@ -245,5 +128,184 @@ export async function* remoteTurn(cfg: RemoteTurnConfig, body: (turn: TurnContro
     // The consumer stopped early (the run was stopped): end the call under way.
     if (!settled) local.abort();
     await task;
+  }
+}
+
+/** What one provider call (with the SDK's own retries inside it) has seen so far. */
+interface CallState {
+  /** Attempts the turn had made before this call. */
+  attemptsBefore: number;
+  /** Retries the SDK may make within this call. */
+  sdkMaxRetries: number;
+  /** A response began (2xx headers): a failure from here on is a broken stream. */
+  responded: boolean;
+  /** How long the server asked us to wait after the latest failed attempt. */
+  retryAfter: number | undefined;
+  /** What the fetch layer saw go wrong with the latest attempt; more precise than an SDK's "Request timed out." */
+  fetchFailure: { attempt: number; error: AgentError } | undefined;
+  /** Tokens-per-minute tickets, one per attempt; the last one is settled with the call's usage. */
+  tickets: TokenTicket[];
+  /** Ends the response still coming (cut at a stop string, or failed). */
+  cut: AbortController;
+  /** Set once the call's response has been read to its end: nothing is left to cut off then. */
+  finished: boolean;
+  /** The run's signal and `cut`. */
+  signal: AbortSignal;
+  /** The fetch the SDK is given for this call. */
+  fetch: typeof globalThis.fetch;
+  /** Counters the provider reported in this call. */
+  usage: Usage;
+}
+
+/** The provider calls of one turn: attempts and failures counted across them, usage summed, every failure reported. */
+class TurnCalls {
+  attempts = 0;
+  total = emptyUsage();
+  private failures = 0;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly cfg: RemoteTurnConfig,
+    /** Aborted when the run stops or the consumer stops reading. */
+    private readonly signal: AbortSignal,
+    private readonly ch: Channel<AgentStreamPart>,
+  ) {
+    this.log = cfg.logger.child({ turn: cfg.turn });
+  }
+
+  /** One generation: calls the provider until it answers whole, or reports the final error and throws TurnLost. */
+  async call(spec: CallSpec): Promise<CallResult> {
+    const budget = this.cfg.maxRetries + 1;
+    for (;;) {
+      const call = this.begin(spec, budget);
+      try {
+        return await this.read(spec, call);
+      } catch (err) {
+        if (this.signal.aborted) throw new AbortedError('aborted');
+        this.total = addUsage(this.total, call.usage);
+        const { error, retryable } = this.judge(err, call);
+        const attempt = Math.max(1, this.attempts);
+        if (call.responded || !this.cfg.http) this.failures++;
+        if (retryable && this.attempts < budget) {
+          this.report(error, attempt, true);
+          await this.cfg.sleep(backoffMs(this.failures, call.responded ? undefined : call.retryAfter), this.signal);
+          continue;
+        }
+        this.report(error, attempt, false);
+        throw new TurnLost();
+      } finally {
+        // Abort only a response still coming (cut at a stop string, or failed): an abort creates an
+        // exception with a stack trace, and a finished response's connection is already free.
+        if (!call.finished) call.cut.abort();
+      }
+    }
+  }
+
+  /** A new call: its fetch counts, rate-limits and reports every HTTP attempt the SDK makes through it. */
+  private begin(spec: CallSpec, budget: number): CallState {
+    const { cfg } = this;
+    const cut = new AbortController();
+    const signal = AbortSignal.any([this.signal, cut.signal]);
+    const call: CallState = {
+      attemptsBefore: this.attempts,
+      sdkMaxRetries: cfg.sdkRetries ? Math.max(0, budget - this.attempts - 1) : 0,
+      responded: false,
+      retryAfter: undefined,
+      fetchFailure: undefined,
+      tickets: [],
+      cut,
+      finished: false,
+      signal,
+      fetch: instrumentFetch(cfg.fetch, {
+        signal,
+        stoppedByUser: () => this.signal.aborted,
+        idleTimeoutMs: cfg.timeoutMs,
+        // Our own timer, also under an SDK: it names the setting, and the SDK retries its error like a dropped connection.
+        headersTimeoutMs: cfg.firstByteTimeoutMs ?? cfg.timeoutMs,
+        ndjson: cfg.ndjson ?? false,
+        observer: {
+          beforeAttempt: cfg.limiter
+            ? async (s) => {
+                call.tickets.push(await cfg.limiter!.acquireRequest(spec.estimatedInputTokens, s));
+              }
+            : undefined,
+          begin: () => ++this.attempts,
+          responded: () => {
+            call.responded = true;
+          },
+          failed: (attempt, error, retryable, wait) => {
+            call.retryAfter = wait;
+            call.fetchFailure = { attempt, error };
+            this.failures++;
+            // The SDK will retry exactly when it has retries left for a retryable failure.
+            if (cfg.sdkRetries && retryable && attempt - call.attemptsBefore <= call.sdkMaxRetries) {
+              this.report(toAgentError(error, { agentId: cfg.agentId, label: cfg.label, redact: cfg.redact }), attempt, true);
+            }
+          },
+        },
+      }),
+      usage: emptyUsage(),
+    };
+    if (!cfg.http) this.attempts++;
+    return call;
+  }
+
+  /** Stream the call's parts out (text through the stop strings) and return the whole answer; throws if it ends early. */
+  private async read(spec: CallSpec, call: CallState): Promise<CallResult> {
+    const { ch } = this;
+    const cutter = new StopCutter(spec.stops, spec.trim);
+    const usage = call.usage;
+    let reason: FinishReason | undefined;
+    let thinking = '';
+    for await (const p of spec.run({ fetch: call.fetch, maxRetries: call.sdkMaxRetries, signal: call.signal })) {
+      if (p.type === 'text') {
+        const t = cutter.push(p.text);
+        if (t) ch.push({ type: 'text-delta', text: t });
+        if (cutter.stopped !== undefined) {
+          reason = 'stop_sequence';
+          break;
+        }
+      } else if (p.type === 'thinking') {
+        thinking += p.text;
+        ch.push({ type: 'thinking-delta', text: p.text });
+      } else if (p.type === 'usage') {
+        mergeUsage(usage, p.usage);
+      } else {
+        reason = p.reason;
+      }
+    }
+    if (this.signal.aborted) throw new AbortedError('aborted');
+    if (reason === undefined) throw new IncompleteStreamError('the response ended before the end-of-message marker (stream cut short)', { retryable: true });
+    if (reason !== 'stop_sequence') {
+      const t = cutter.flush();
+      if (t) ch.push({ type: 'text-delta', text: t });
+    }
+    if (usage.inputTokens === 0) usage.inputTokens = spec.estimatedInputTokens;
+    if (usage.outputTokens === 0 && cutter.text.length > 0) usage.outputTokens = estimateTokens(cutter.text + thinking);
+    call.tickets.at(-1)?.settle(usage.inputTokens + usage.outputTokens);
+    this.total = addUsage(this.total, usage);
+    call.finished = reason !== 'stop_sequence';
+    return { text: cutter.text, thinking, reason, usage };
+  }
+
+  /** The error a failed call reports, and whether calling again may help. */
+  private judge(err: unknown, call: CallState): { error: AgentError; retryable: boolean } {
+    const { cfg } = this;
+    const sdkError = toAgentError(err, { agentId: cfg.agentId, label: cfg.label, redact: cfg.redact });
+    // A request that never got a response: the SDK's wrapper (no status) says less than what the fetch layer saw.
+    const error =
+      !call.responded && sdkError.details.status === undefined && call.fetchFailure?.attempt === this.attempts && call.fetchFailure.error.details.status === undefined
+        ? toAgentError(call.fetchFailure.error, { agentId: cfg.agentId, label: cfg.label, redact: cfg.redact })
+        : sdkError;
+    // A broken stream (after a 2xx) is retried by us whatever the SDK does. A failed request was
+    // already retried by the SDK when there is one, so then its budget is spent or the error final.
+    const status = error.details.status;
+    const retryable = call.responded ? status === undefined || retryableStatus(status) : (!cfg.sdkRetries || !cfg.http) && error.details.retryable === true;
+    return { error, retryable };
+  }
+
+  private report(error: AgentError, attempt: number, willRetry: boolean): void {
+    this.log.warn({ attempt, willRetry, error: { name: error.name, message: error.message, status: error.details.status } }, 'attempt failed');
+    this.ch.push({ type: 'error', error, attempt, willRetry });
   }
 }

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import type { ArenaEvent } from '../../runlog/events.js';
+import type { AnalysisFeatures, ArenaEvent, AttractorEvidence, Term } from '../../runlog/events.js';
 import type { AttractorEpisode } from '../analyze-run.js';
 import type { Detection } from './detect.js';
 
@@ -7,7 +6,7 @@ import type { Detection } from './detect.js';
 export interface Entry {
   turn: number;
   score: number;
-  evidence: unknown;
+  evidence: AttractorEvidence;
 }
 
 /** The turn an attractor scored highest, for explaining a miss. */
@@ -47,17 +46,17 @@ export function summarizeRun(runId: string, events: readonly ArenaEvent[], detec
   return { runId, turns, scored: detection.scored, episodes: detection.episodes, entries, peaks };
 }
 
-const Terms = z.array(z.union([z.string(), z.object({ term: z.string() }).transform((t) => t.term)]));
-const FeatureTerms = z.object({ terms: z.record(z.string(), z.unknown()) });
-const EvidenceTerms = z.object({ topTerms: Terms });
+/** A matched term as a plain word, whether the analyzer wrote a string or a `{term}` object. */
+function word(t: Term): string {
+  return typeof t === 'string' ? t : t.term;
+}
 
-/** `features.terms[attractor]` as plain words, whether the analyzer wrote strings or `{term}` objects. */
-function termsOf(features: Record<string, unknown>, attractor: string): string[] {
-  const all = FeatureTerms.safeParse(features);
-  return (all.success && Terms.safeParse(all.data.terms[attractor]).data) || [];
+/** `features.terms[attractor]` as plain words. */
+function termsOf(features: AnalysisFeatures, attractor: string): string[] {
+  return features.terms?.[attractor]?.map(word) ?? [];
 }
 
 /** Terms from an entered event's evidence (`topTerms`), in the same plain form. */
-export function evidenceTerms(evidence: unknown): string[] {
-  return EvidenceTerms.safeParse(evidence).data?.topTerms ?? [];
+export function evidenceTerms(evidence: AttractorEvidence | null): string[] {
+  return evidence?.topTerms?.map(word) ?? [];
 }

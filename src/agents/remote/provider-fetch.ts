@@ -1,4 +1,4 @@
-import { Agent, ProxyAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher, ProxyAgent } from 'undici';
 import { InputError } from '../../errors.js';
 import { httpFetch } from './http-fetch.js';
 import { urlSecrets } from './redact.js';
@@ -118,18 +118,25 @@ export function proxySecrets(env: Env): string[] {
  */
 const AGENT_OPTIONS = { keepAliveTimeout: 4_000, keepAliveMaxTimeout: 600_000 } as const;
 
-/** undici's fetch on `dispatcher`, typed as the global fetch the SDKs take. */
-export function fetchWith(dispatcher: Dispatcher): Fetch {
-  const f = (input: Parameters<Fetch>[0], init?: RequestInit) =>
+type Undici = typeof import('undici');
+let undici: Promise<Undici> | undefined;
+/** undici is loaded on the first request that needs it: every CLI command would pay its start-up otherwise. */
+const loadUndici = () => (undici ??= import('undici'));
+
+/** undici's fetch on the dispatcher `pick` chooses, typed as the global fetch the SDKs take. */
+function fetchWith(pick: (u: Undici) => Dispatcher): Fetch {
+  const f = async (input: Parameters<Fetch>[0], init?: RequestInit) => {
+    const u = await loadUndici();
     // undici's own Request/Response classes match the global ones at run time; only their types differ.
-    undiciFetch(input as Parameters<typeof undiciFetch>[0], { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher });
+    return u.fetch(input as Parameters<Undici['fetch']>[0], { ...(init as Parameters<Undici['fetch']>[1]), dispatcher: pick(u) });
+  };
   return f as unknown as Fetch;
 }
 
 let directAgent: Agent | undefined;
 /** The process's one pool of direct undici connections. */
-function direct(): Agent {
-  return (directAgent ??= new Agent(AGENT_OPTIONS));
+function direct(u: Undici): Agent {
+  return (directAgent ??= new u.Agent(AGENT_OPTIONS));
 }
 
 const proxyAgents = new Map<string, ProxyAgent>();
@@ -138,10 +145,10 @@ const proxyAgents = new Map<string, ProxyAgent>();
  * absolute-URI requests; https URLs through a CONNECT tunnel (institutional proxies often allow
  * CONNECT to port 443 only).
  */
-function proxyAgent(proxy: Proxy): ProxyAgent {
+function proxyAgent(u: Undici, proxy: Proxy): ProxyAgent {
   let agent = proxyAgents.get(proxy.url);
   if (!agent) {
-    agent = new ProxyAgent({ uri: proxy.url, proxyTunnel: false, ...AGENT_OPTIONS });
+    agent = new u.ProxyAgent({ uri: proxy.url, proxyTunnel: false, ...AGENT_OPTIONS });
     proxyAgents.set(proxy.url, agent);
   }
   return agent;
@@ -162,7 +169,7 @@ function proxyFailure(proxy: Proxy, what: string, cause?: unknown): TypeError {
 
 /** A fetch that sends each request through the proxy `env` names for its URL, or by `transport` when none applies. */
 function proxiedFetch(settings: ProxySettings, transport: Transport): Fetch {
-  const straight = transport === 'undici' ? fetchWith(direct()) : httpFetch;
+  const straight = transport === 'undici' ? fetchWith(direct) : httpFetch;
   return async (input, init) => {
     const href = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     let proxy: Proxy | undefined;
@@ -174,7 +181,7 @@ function proxiedFetch(settings: ProxySettings, transport: Transport): Fetch {
     if (proxy === undefined) return straight(input, init);
     let res: Response;
     try {
-      res = await fetchWith(proxyAgent(proxy))(input, init);
+      res = await fetchWith((u) => proxyAgent(u, proxy))(input, init);
     } catch (err) {
       if (init?.signal?.aborted) throw err;
       throw proxyFailure(proxy, describe(err), err);
@@ -194,6 +201,6 @@ function proxiedFetch(settings: ProxySettings, transport: Transport): Fetch {
  */
 export function providerFetch(env: Env, transport: Transport = DEFAULT_TRANSPORT): Fetch {
   const settings = proxySettings(env);
-  if (settings.http === undefined && settings.https === undefined) return transport === 'undici' ? fetchWith(direct()) : httpFetch;
+  if (settings.http === undefined && settings.https === undefined) return transport === 'undici' ? fetchWith(direct) : httpFetch;
   return proxiedFetch(settings, transport);
 }

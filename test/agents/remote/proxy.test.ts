@@ -7,6 +7,7 @@ import { createAgent } from '../../../src/agents/create-agent.js';
 import { AgentSpecSchema } from '../../../src/agents/spec.js';
 import { providerFetch, proxyFor, proxySettings, type Transport } from '../../../src/agents/remote/provider-fetch.js';
 import { InputError } from '../../../src/errors.js';
+import { createEmbedder } from '../../../src/analysis/create-embedder.js';
 import { fakeServer, type FakeServer } from '../_fake-server.js';
 import { anthropicFrames, anthropicReply, ollamaChatReply, openAIChatReply } from '../_wire.js';
 import { ALICE, BOB, collect, errors, everything, finalText, say, streamOptions, testDeps } from '../_harness.js';
@@ -86,6 +87,17 @@ describe('provider requests behind a proxy', () => {
       expect(proxy.requests.map((r) => r.target)).toEqual([`${server.url}/api/chat`]);
     });
   }
+
+  it('embeddings for analysis take the same proxy', async () => {
+    const server = await fakeServer();
+    const proxy = await testProxy();
+    server.queue({ kind: 'status', status: 200, json: { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.6, 0.8] }], model: 'e', usage: { prompt_tokens: 1, total_tokens: 1 } } });
+    const embedder = createEmbedder({ kind: 'openai', env: { OPENAI_BASE_URL: `${server.url}/v1`, OPENAI_API_KEY: 'sk-e', HTTP_PROXY: proxy.url } })!;
+    const [vector] = await embedder.embed(['hello']);
+    expect([...vector!].map((x) => Number(x.toFixed(2)))).toEqual([0.6, 0.8]);
+    expect(proxy.requests.map((r) => r.target)).toEqual([`${server.url}/v1/embeddings`]);
+    await embedder.close();
+  });
 
   it('a proxy that is down: the turn fails with an error naming the proxy and its variable, without its password', async () => {
     const server = await fakeServer();

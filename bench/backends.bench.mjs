@@ -1,8 +1,10 @@
 // Streaming overhead of the model backends: real SDK clients against a local server that streams a
 // 500-token turn as fast as it can, in each provider's wire format. Figures: tokens/s through
 // agent.stream() and per-turn latency to the first delta and to the finish, for each transport a request
-// can leave by (our node:http fetch and undici's fetch on a keep-alive Agent), measured in turns so both
-// share the machine's noise, and the ratio undici / node-http of each figure.
+// can leave by (our node:http fetch and undici's fetch on a keep-alive Agent), measured in alternating
+// rounds so both share the machine's noise, and the ratio undici / node-http of each figure. Also
+// manyShortRequests: 500 clients at once sending 10 short requests each to a server answering after
+// 100 ms (a batch's shape), with the connections each transport opened and its CPU per request.
 import { createServer } from 'node:http';
 import { pino } from 'pino';
 import { createAgent } from '../dist/agents/create-agent.js';
@@ -127,5 +129,34 @@ export default async function () {
       cpuMsPerTurn: Number((a.cpuMsPerTurn / b.cpuMsPerTurn).toFixed(3)),
     };
   }
+  out.manyShortRequests = {};
+  for (const transport of TRANSPORTS) out.manyShortRequests[transport] = await manyShortRequests(transport);
+  out.manyShortRequests.undiciOverNodeHttpCpu = Number((out.manyShortRequests.undici.cpuMsPerRequest / out.manyShortRequests['node-http'].cpuMsPerRequest).toFixed(3));
   return { tokensPerTurn: TOKENS, ...out };
+}
+
+async function manyShortRequests(transport, clients = 500, each = 10) {
+  let connections = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => setTimeout(() => res.end('data: [DONE]\n\n'), 100));
+  });
+  server.keepAliveTimeout = 60_000;
+  server.on('connection', () => connections++);
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}/v1/chat/completions`;
+  const fetch = providerFetch({}, transport);
+  const cpu0 = process.cpuUsage();
+  try {
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        for (let i = 0; i < each; i++) await (await fetch(url, { method: 'POST', body: '{"model":"m"}', headers: { 'content-type': 'application/json' } })).text();
+      }),
+    );
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+  const cpu = process.cpuUsage(cpu0);
+  return { requests: clients * each, connections, cpuMsPerRequest: Number(((cpu.user + cpu.system) / 1000 / (clients * each)).toFixed(3)) };
 }

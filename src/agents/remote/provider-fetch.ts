@@ -154,12 +154,17 @@ function proxyAgent(u: Undici, proxy: Proxy): ProxyAgent {
   return agent;
 }
 
+const ASK_FOR_CREDENTIALS = 'put them in the URL as http://user:password@host:port';
+
+/** The innermost cause says what happened; the wrappers around it (`fetch failed`, `Request was cancelled.`) do not. */
 function describe(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const code = (err as NodeJS.ErrnoException).code;
-  const inner = err.cause instanceof Error ? err.cause : undefined;
-  if (inner && /^fetch failed$/u.test(err.message)) return describe(inner);
-  return `${err.message}${code && !err.message.includes(code) ? ` (${code})` : ''}`;
+  let inner = err;
+  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
+  if (!(inner instanceof Error)) return String(inner);
+  const tunnel = /^Proxy response \((\d+)\)/u.exec(inner.message);
+  if (tunnel) return `the proxy refused the CONNECT tunnel with ${tunnel[1]}${tunnel[1] === '407' ? ` (it asks for credentials: ${ASK_FOR_CREDENTIALS})` : ''}`;
+  const code = (inner as NodeJS.ErrnoException).code;
+  return `${inner.message}${code && !inner.message.includes(code) ? ` (${code})` : ''}`;
 }
 
 /** What a proxy said when it refused: a failed request that names the proxy, never its credentials. */
@@ -188,7 +193,7 @@ function proxiedFetch(settings: ProxySettings, transport: Transport): Fetch {
     }
     if (res.status === 407) {
       await res.body?.cancel().catch(() => undefined);
-      throw proxyFailure(proxy, 'the proxy asks for credentials (407 Proxy Authentication Required): put them in the URL as http://user:password@host:port');
+      throw proxyFailure(proxy, `the proxy asks for credentials (407 Proxy Authentication Required): ${ASK_FOR_CREDENTIALS}`);
     }
     return res;
   };

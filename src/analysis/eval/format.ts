@@ -1,6 +1,6 @@
 import type { EvalReport } from './evaluate.js';
 import type { AttractorScore } from './metrics.js';
-import { columns, fitTo, padEndTo, textWidth } from '../../text-width.js';
+import { columns, padEndTo, textWidth } from '../../text-width.js';
 
 /** Column headers of the end-state table: short enough for a terminal. */
 const SHORT: Record<string, string> = {
@@ -87,7 +87,8 @@ function scalars(evidence: unknown): string {
 
 function errorLines(s: AttractorScore): string[] {
   const width = Math.min(60, Math.max(0, ...[...s.misses, ...s.falseAlarms].map((e) => textWidth(e.label))));
-  const label = (l: string) => padEndTo(fitTo(l, width), width);
+  // A longer label is printed whole (it names the run), past the column.
+  const label = (l: string) => padEndTo(l, width);
   const note = (n: string | null) => (n ? `  | ${n}` : '');
   const terms = (t: readonly string[]) => (t.length > 0 ? `  ${t.slice(0, 6).join(', ')}` : '');
   const out = [`${s.attractor}: ${plural(s.falseAlarms.length, 'false alarm')}, ${plural(s.misses.length, 'miss', 'misses')}`];
@@ -127,7 +128,7 @@ export function formatEval(report: EvalReport, runsFrom: string): string {
     out.push('');
     out.push(`Unmatched label records (${report.unmatched.length})`);
     const width = Math.min(60, Math.max(...report.unmatched.map((u) => textWidth(u.label))));
-    for (const u of report.unmatched) out.push(`  ${padEndTo(u.where, 10)}  ${padEndTo(fitTo(u.label, width), width)}  ${u.reason}`);
+    for (const u of report.unmatched) out.push(`  ${padEndTo(u.where, 10)}  ${padEndTo(u.label, width)}  ${u.reason}`);
   }
   const wrong = report.attractors.filter((s) => s.misses.length + s.falseAlarms.length > 0);
   if (wrong.length > 0) {

@@ -128,6 +128,15 @@ describe('provider requests behind a proxy', () => {
     expect(message).toContain('407');
     expect(server.requests).toEqual([]);
     expect(everything(parts, lines)).not.toContain('not-the-PASSWORD');
+
+    // The same proxy refusing the CONNECT tunnel of an https request.
+    const tunnel = await providerFetch({ HTTPS_PROXY: wrong })('https://127.0.0.1:8443/v1/messages', { method: 'POST', body: '{}' }).catch((e: unknown) => e);
+    expect(tunnel).toMatchObject({ message: 'fetch failed' });
+    const cause = String((tunnel as Error).cause);
+    expect(cause).toContain(`through the proxy ${proxy.url.replace(`${CREDENTIALS}@`, '')} (HTTPS_PROXY)`);
+    expect(cause).toContain('407');
+    expect(cause).not.toContain('not-the-PASSWORD');
+    expect(proxy.requests.at(-1)).toMatchObject({ method: 'CONNECT', target: '127.0.0.1:8443' });
   });
 
   it('a proxy variable that is not a URL stops the agent before any request, without repeating the value', async () => {

@@ -1,4 +1,5 @@
 import { resolveEndpoint } from '../agents/remote/endpoint.js';
+import { providerFetch } from '../agents/remote/provider-fetch.js';
 import type { Embedder, EmbedderKind } from './embedder.js';
 import { createOfflineEmbedder } from './embedders/offline.js';
 import { createOllamaEmbedder } from './embedders/ollama.js';
@@ -24,11 +25,12 @@ export function createEmbedder(config: EmbedderConfig): Embedder | undefined {
       return createOfflineEmbedder();
     case 'openai': {
       const ep = resolveEndpoint('openai', { id: 'embeddings', backend: 'openai embeddings', baseURL: config.baseURL }, env);
-      return createOpenAIEmbedder({ baseURL: ep.baseURL, apiKey: ep.apiKey, ...(config.model ? { model: config.model } : {}), ...(config.fetch ? { fetch: config.fetch } : {}) });
+      // The agents' fetch: the same proxies (HTTPS_PROXY, NO_PROXY) and connection pool.
+      return createOpenAIEmbedder({ baseURL: ep.baseURL, apiKey: ep.apiKey, ...(config.model ? { model: config.model } : {}), fetch: config.fetch ?? providerFetch(env) });
     }
     case 'ollama': {
       const ep = resolveEndpoint('ollama', { id: 'embeddings', backend: 'ollama embeddings', baseURL: config.baseURL }, env);
-      return createOllamaEmbedder({ host: ep.baseURL, apiKey: ep.apiKey, ...(config.model ? { model: config.model } : {}), ...(config.fetch ? { fetch: config.fetch } : {}) });
+      return createOllamaEmbedder({ host: ep.baseURL, apiKey: ep.apiKey, ...(config.model ? { model: config.model } : {}), fetch: config.fetch ?? providerFetch(env) });
     }
     default: {
       const never: never = config.kind;

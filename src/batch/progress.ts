@@ -1,4 +1,5 @@
 import type { ProgressSnapshot } from './scheduler.js';
+import { fitLine } from '../text-width.js';
 
 function duration(sec: number): string {
   if (sec < 60) return `${Math.round(sec)}s`;
@@ -36,7 +37,7 @@ export class ProgressLine {
   update(s: ProgressSnapshot): void {
     this.last = s;
     if (this.tty) {
-      this.out.write(`\r\x1b[2K${formatProgress(s)}`);
+      this.out.write(`\r\x1b[2K${fitLine(formatProgress(s), this.out)}`);
       return;
     }
     const t = this.now();
@@ -49,6 +50,7 @@ export class ProgressLine {
   /** Print the final state on its own line. */
   end(): void {
     if (!this.last) return;
+    // The last state in full: it ends its line, so wrapping leaves nothing behind.
     this.out.write(this.tty ? `\r\x1b[2K${formatProgress(this.last)}\n` : `${formatProgress(this.last)}\n`);
   }
 }

@@ -1,5 +1,6 @@
 import type { ArenaEvent } from '../runlog/events.js';
 import type { RunObserver } from '../arena/observer.js';
+import { fitLine } from '../text-width.js';
 
 const COLOURS = ['\x1b[36m', '\x1b[35m', '\x1b[33m', '\x1b[32m', '\x1b[34m', '\x1b[31m'];
 const RESET = '\x1b[0m';
@@ -46,7 +47,7 @@ export function transcriptPrinter(
           const since = e.attempt > 1 ? `, ${secs(e.elapsedMs)} since the turn began` : '';
           const line = `   … waiting for ${name(e.agentId)}: no answer after ${secs(e.attemptElapsedMs)} on attempt ${e.attempt}${since}`;
           if (options.live) {
-            out.write(`\r\x1b[2K${dim(line)}`);
+            out.write(`\r\x1b[2K${dim(fitLine(line, out))}`);
             statusShown = true;
             break;
           }

@@ -6,6 +6,7 @@ import { configFromId, createEmbedder } from '../analysis/create-embedder.js';
 import { EMBEDDER_KINDS, type Embedder, type EmbedderKind } from '../analysis/embedder.js';
 import { detectorChooser } from '../analysis/run-detectors.js';
 import { InputError } from '../errors.js';
+import { padEndTo } from '../text-width.js';
 import type { ArenaEvent, EventBody } from '../runlog/events.js';
 import { findRunLogs } from '../runlog/layout.js';
 import { describeProblems, readRunLog } from '../runlog/reader.js';
@@ -173,7 +174,7 @@ function render(reports: readonly RunReport[]): string {
     if (r.attractors.length === 0) out.push('  no attractor');
     for (const a of r.attractors) {
       const until = a.exitedTurn === null ? 'still inside' : `left at turn ${a.exitedTurn}`;
-      out.push(`  ${a.attractor.padEnd(16)} entered at turn ${a.enteredTurn}, ${until} (score ${a.score.toFixed(2)})`);
+      out.push(`  ${padEndTo(a.attractor, 16)} entered at turn ${a.enteredTurn}, ${until} (score ${a.score.toFixed(2)})`);
     }
   }
   return out.join('\n') + '\n';

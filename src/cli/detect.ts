@@ -6,6 +6,7 @@ import { DETECTOR_SPECS } from '../analysis/detector-specs.js';
 import { CONFIDENCES, loadLabels } from '../analysis/eval/labels.js';
 import { crossValidateRuns, fitCalibration, labelledRuns, type CrossValidated } from '../analysis/fit-runs.js';
 import { InputError } from '../errors.js';
+import { padEndTo } from '../text-width.js';
 import { findRunLogs } from '../runlog/layout.js';
 import { EXIT, defineCommand, printJson } from './command.js';
 import { intFlag, parse } from './_args.js';
@@ -106,14 +107,14 @@ export default defineCommand({
     }
     const lines = [`fitted on ${runs.length} labelled runs (confidence ${minConfidence} or above) → ${values.out}`, ''];
     for (const r of rows) {
-      lines.push(`  ${r.attractor.padEnd(16)} ${String(r.positives).padStart(4)} of ${String(r.conversations).padEnd(4)} labelled present; enters at p ≥ ${r.thresholds.enter} for ${r.thresholds.enterTurns} turn(s)`);
+      lines.push(`  ${padEndTo(r.attractor, 16)} ${String(r.positives).padStart(4)} of ${String(r.conversations).padEnd(4)} labelled present; enters at p ≥ ${r.thresholds.enter} for ${r.thresholds.enterTurns} turn(s)`);
       if (r.cv) {
         const c = r.cv;
         const pct = (x: number | null) => (x === null ? '  n/a' : x.toFixed(2));
         lines.push(`  ${''.padEnd(16)} ${k}-fold CV${c.grouping === 'group' ? ' (grouped by scenario and models)' : ' (by conversation: fewer scenario/model groups than folds)'}: precision ${pct(c.precision)} [${c.ci95.precision.map((x) => x.toFixed(2)).join(', ')}], recall ${pct(c.recall)} [${c.ci95.recall.map((x) => x.toFixed(2)).join(', ')}], onset ±3 ${pct(c.onset.within3)} (tp ${c.tp}, fp ${c.fp}, fn ${c.fn})`);
       }
     }
-    for (const s of skipped) lines.push(`  ${s.attractor.padEnd(16)} not fitted: ${s.reason}`);
+    for (const s of skipped) lines.push(`  ${padEndTo(s.attractor, 16)} not fitted: ${s.reason}`);
     lines.push('', `use it with: detectors: [all, ${values.out}]  (scenario), or --detectors all,${values.out} (arena analyze, arena eval)`);
     io.stdout.write(lines.join('\n') + '\n');
     return EXIT.ok;

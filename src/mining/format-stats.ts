@@ -1,21 +1,10 @@
 import type { GroupStats, StatsResult } from './aggregate.js';
-import { isEmojiCluster } from './tokens.js';
+import { columns } from '../text-width.js';
 
 export type StatsFormat = 'table' | 'md' | 'csv' | 'json';
 
 const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
 const num = (x: number | null, digits = 1) => (x === null ? '–' : Number.isInteger(x) ? String(x) : x.toFixed(digits));
-
-const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
-const WIDE = /[\u1100-\u115F\u2E80-\uA4CF\uAC00-\uD7A3\uF900-\uFAFF\uFE30-\uFE4F\uFF00-\uFF60\uFFE0-\uFFE6]/;
-
-/** Terminal columns a cell takes: emoji and CJK take two, so emoji tables line up. */
-function displayWidth(s: string): number {
-  if (/^[\x20-\x7e]*$/.test(s)) return s.length;
-  let w = 0;
-  for (const { segment } of segmenter.segment(s)) w += isEmojiCluster(segment) || WIDE.test(segment) ? 2 : 1;
-  return w;
-}
 
 /** Aligned columns for a terminal, or a Markdown table (cells escaped so transcript words cannot break it). */
 function grid(head: string[], body: string[][], md: boolean): string {
@@ -23,9 +12,7 @@ function grid(head: string[], body: string[][], md: boolean): string {
     const cell = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ');
     return [head, head.map(() => '---'), ...body].map((r) => `| ${r.map(cell).join(' | ')} |`).join('\n');
   }
-  const widths = head.map((h, i) => Math.max(displayWidth(h), ...body.map((r) => displayWidth(r[i] ?? ''))));
-  const line = (r: string[]) => r.map((c, i) => c + ' '.repeat(Math.max(0, widths[i]! - displayWidth(c)))).join('  ').trimEnd();
-  return [line(head), ...body.map(line)].join('\n');
+  return columns([head, ...body]).join('\n');
 }
 
 function onsetText(o: GroupStats['onset'][string] | undefined): string {

@@ -166,6 +166,9 @@ function bodyStream(
   let rawBytes = 0;
   if (decoder) res.on('data', (chunk: Buffer) => (rawBytes += chunk.byteLength));
   let settled = false;
+  /** The whole body arrived while a chunk still waits in the queue for its reader. */
+  let ended = false;
+  let close: () => void = () => {};
   let fail: (reason: unknown) => void = () => {};
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -175,8 +178,20 @@ function bodyStream(
         unlisten();
         controller.error(signal?.aborted ? abortReason(signal) : reason);
       };
-      const close = () => {
+      // The parser hands over each chunk of a chunked body as its own 'data' event, hundreds for one
+      // socket read of a token stream; those of one read are passed on as one piece (they all fire before
+      // the next microtask, so nothing waits), which spares the SDK's stream parser most of its per-chunk work.
+      let pending: Buffer[] = [];
+      const flush = () => {
+        if (settled || pending.length === 0) return;
+        const chunk = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+        pending = [];
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 1) <= 0) source.pause();
+      };
+      close = () => {
         if (settled) return;
+        flush();
         settled = true;
         unlisten();
         controller.close();
@@ -184,13 +199,15 @@ function bodyStream(
       const cut = () => new TypeError('terminated', { cause: new Error('the connection closed before the response ended') });
       source.on('data', (chunk: Buffer) => {
         if (settled) return;
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 1) <= 0) source.pause();
+        if (pending.push(chunk) === 1) queueMicrotask(flush);
       });
       source.once('end', () => {
         if (signal?.aborted) return fail(abortReason(signal));
         if (!res.complete) return fail(cut());
-        close();
+        flush();
+        // The body closes once its reader has taken every chunk, so an abort until then still errors it.
+        if ((controller.desiredSize ?? 1) > 0) close();
+        else ended = true;
       });
       source.once('error', (err) => {
         // An empty compressed body is no body at all (the built-in fetch reads it as empty).
@@ -203,7 +220,8 @@ function bodyStream(
       });
     },
     pull() {
-      source.resume();
+      if (ended) close();
+      else source.resume();
     },
     cancel() {
       // Unread bytes stay on the connection, so it cannot be reused: close it.

@@ -4,7 +4,7 @@ import type { AgentDeps } from '../agent.js';
 import { LimiterRegistry, type RateLimiter, type RateLimits } from '../limiter.js';
 import { priceFor, type Price } from '../prices.js';
 import { timerSleep } from '../../clock.js';
-import { httpFetch } from './http-fetch.js';
+import { providerFetch, proxySecrets } from './provider-fetch.js';
 import { limiterKey, resolveEndpoint, type Endpoint, type EndpointSpec, type Provider } from './endpoint.js';
 import { redactor, urlSecrets } from './redact.js';
 import type { RemoteTurnConfig } from './remote-turn.js';
@@ -49,7 +49,9 @@ export interface RemoteSetup {
 /** Endpoint, key, logger, limiter and price of one remote agent, resolved once when it is created. */
 export function remoteSetup(provider: Provider, spec: RemoteSpec, deps: AgentDeps): RemoteSetup {
   const endpoint = resolveEndpoint(provider, spec, deps.env);
-  const redact = redactor([endpoint.apiKey, ...urlSecrets(endpoint.baseURL)]);
+  const redact = redactor([endpoint.apiKey, ...urlSecrets(endpoint.baseURL), ...proxySecrets(deps.env)]);
+  // Read once per agent: a proxy variable that is not a URL stops the run before its first request.
+  const fetch = deps.fetch ?? providerFetch(deps.env);
   const logger = deps.logger.child({ agentId: spec.id, backend: spec.backend, model: spec.model });
   const limiter = limiterRegistry(deps).get(limiterKey(endpoint), spec.rateLimit ?? {});
   const price = priceFor(spec.model, deps.prices);
@@ -74,7 +76,7 @@ export function remoteSetup(provider: Provider, spec: RemoteSpec, deps: AgentDep
       sdkRetries: how.sdkRetries,
       http: how.http ?? true,
       ndjson: how.ndjson ?? false,
-      fetch: deps.fetch ?? httpFetch,
+      fetch,
       limiter,
       sleep: deps.sleep ?? timerSleep,
       price,

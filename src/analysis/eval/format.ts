@@ -1,5 +1,6 @@
 import type { EvalReport } from './evaluate.js';
 import type { AttractorScore } from './metrics.js';
+import { columns, padEndTo, textWidth } from '../../text-width.js';
 
 /** Column headers of the end-state table: short enough for a terminal. */
 const SHORT: Record<string, string> = {
@@ -18,9 +19,7 @@ const signed = (x: number | null) => (x === null ? '—' : `${x > 0 ? '+' : ''}$
 
 /** A table with a left-aligned first column and right-aligned others. */
 function table(header: string[], rows: string[][], indent = ''): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => indent + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)];
+  return columns([header, ...rows], { right: header.map((_, i) => i).slice(1), indent });
 }
 
 function scoresTable(scores: readonly AttractorScore[]): string[] {
@@ -87,18 +86,20 @@ function scalars(evidence: unknown): string {
 }
 
 function errorLines(s: AttractorScore): string[] {
-  const width = Math.min(60, Math.max(0, ...[...s.misses, ...s.falseAlarms].map((e) => e.label.length)));
+  const width = Math.min(60, Math.max(0, ...[...s.misses, ...s.falseAlarms].map((e) => textWidth(e.label))));
+  // A longer label is printed whole (it names the run), past the column.
+  const label = (l: string) => padEndTo(l, width);
   const note = (n: string | null) => (n ? `  | ${n}` : '');
   const terms = (t: readonly string[]) => (t.length > 0 ? `  ${t.slice(0, 6).join(', ')}` : '');
   const out = [`${s.attractor}: ${plural(s.falseAlarms.length, 'false alarm')}, ${plural(s.misses.length, 'miss', 'misses')}`];
   for (const f of s.falseAlarms) {
     const why = f.terms.length > 0 ? terms(f.terms) : scalars(f.evidence);
-    out.push(`  false alarm  ${f.label.padEnd(width)}  entered turn ${f.turn}, score ${f.score.toFixed(2)}${why}${note(f.note)}`);
+    out.push(`  false alarm  ${label(f.label)}  entered turn ${f.turn}, score ${f.score.toFixed(2)}${why}${note(f.note)}`);
   }
   for (const m of s.misses) {
     const onset = m.labelledOnset === null ? 'labelled' : `labelled from turn ${m.labelledOnset}`;
     const peak = m.peak ? `best turn ${m.peak.turn}, score ${m.peak.score.toFixed(2)}${terms(m.peak.terms)}` : 'no score recorded';
-    out.push(`  miss         ${m.label.padEnd(width)}  ${onset}; ${peak}${note(m.note)}`);
+    out.push(`  miss         ${label(m.label)}  ${onset}; ${peak}${note(m.note)}`);
   }
   return out;
 }
@@ -126,8 +127,8 @@ export function formatEval(report: EvalReport, runsFrom: string): string {
   if (report.unmatched.length > 0) {
     out.push('');
     out.push(`Unmatched label records (${report.unmatched.length})`);
-    const width = Math.min(60, Math.max(...report.unmatched.map((u) => u.label.length)));
-    for (const u of report.unmatched) out.push(`  ${u.where.padEnd(10)}  ${u.label.padEnd(width)}  ${u.reason}`);
+    const width = Math.min(60, Math.max(...report.unmatched.map((u) => textWidth(u.label))));
+    for (const u of report.unmatched) out.push(`  ${padEndTo(u.where, 10)}  ${padEndTo(u.label, width)}  ${u.reason}`);
   }
   const wrong = report.attractors.filter((s) => s.misses.length + s.falseAlarms.length > 0);
   if (wrong.length > 0) {

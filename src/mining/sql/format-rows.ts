@@ -1,3 +1,5 @@
+import { columns, columnWidths, fitTo } from '../../text-width.js';
+
 /** A query result as JSON-safe columns and rows. */
 export interface Rows {
   columns: string[];
@@ -8,15 +10,10 @@ const cellText = (v: unknown): string => (v === null || v === undefined ? '' : t
 
 /** Aligned text columns; long cells are cut so one chatty transcript does not push the table off screen. */
 export function rowsAsTable(r: Rows, maxWidth = 60): string {
-  const cut = (s: string) => {
-    const flat = s.replace(/\s+/g, ' ');
-    const chars = [...flat];
-    return chars.length > maxWidth ? `${chars.slice(0, maxWidth - 1).join('')}…` : flat;
-  };
-  const body = r.rows.map((row) => row.map((v) => cut(cellText(v))));
-  const widths = r.columns.map((c, i) => Math.max([...c].length, ...body.map((row) => [...row[i]!].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c + ' '.repeat(widths[i]! - [...c].length)).join('  ').trimEnd();
-  return [line(r.columns), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), `(${r.rows.length} row${r.rows.length === 1 ? '' : 's'})`].join('\n') + '\n';
+  const body = r.rows.map((row) => row.map((v) => fitTo(cellText(v).replace(/\s+/g, ' '), maxWidth)));
+  const [head, ...lines] = columns([r.columns, ...body]);
+  const rule = columnWidths([r.columns, ...body]).map((w) => '-'.repeat(w)).join('  ');
+  return [head, rule, ...lines, `(${r.rows.length} row${r.rows.length === 1 ? '' : 's'})`].join('\n') + '\n';
 }
 
 export function rowsAsCsv(r: Rows): string {

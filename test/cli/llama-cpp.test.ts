@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ArenaEvent } from '../../src/runlog/events.js';
@@ -105,5 +105,31 @@ describe.skipIf(skipLlamaTests)('arena run with llama-cpp agents (real llama.cpp
     expect(wrong.code).toBe(2);
     expect(wrong.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(wrong.stderr).toContain(`${join(dir, 'weights.gguf')} is not a GGUF file`);
+
+    // A header whose counts cannot fit in the file: node-llama-cpp's reader would take them at face value.
+    const header = Buffer.alloc(24);
+    header.write('GGUF', 0, 'latin1');
+    header.writeUInt32LE(3, 4);
+    header.writeBigUInt64LE(0xffff_ffffn, 8);
+    writeFileSync(join(dir, 'torn.gguf'), Buffer.concat([header, Buffer.alloc(100)]));
+    const torn = await runCli(['run', writeLlamaScenario(dir, { model: TALKERS, maxTurns: 2, maxTokens: 8, modelPath: 'torn.gguf' }), '--no-view', '--runs-dir', join(dir, 'runs')], { cwd: dir });
+    expect(torn.code).toBe(2);
+    expect(torn.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(torn.stderr).toContain(`${join(dir, 'torn.gguf')} has a corrupt or cut-short GGUF header (4294967295 tensors and 0 metadata entries cannot fit in 124 bytes)`);
+  });
+
+  it('llama: a GGUF whose tensor data is cut short fails its first turn with llama.cpp’s reason', async () => {
+    const dir = tempDir();
+    const scenario = writeLlamaScenario(dir, { model: TALKERS, maxTurns: 2, maxTokens: 8 });
+    const whole = readFileSync(join(dir, 'tiny.gguf'));
+    writeFileSync(join(dir, 'tiny.gguf'), whole.subarray(0, whole.length >> 1));
+    const res = await runCli(['run', scenario, '--no-view', '--runs-dir', join(dir, 'runs'), '--json', '--quiet'], { cwd: dir });
+    expect(res.code).toBe(1);
+    const { runDir } = lastJsonLine(res.stdout) as { runDir: string };
+    const events = await eventsOf(runDir);
+    const failed = events.find((e) => e.type === 'turn.failed');
+    expect(failed).toMatchObject({ agentId: 'alice', willRetry: false });
+    expect(failed?.type === 'turn.failed' && failed.error.message).toMatch(/llama\.cpp could not load .*tiny\.gguf: .*not within the file bounds/u);
+    expect(events.at(-1)).toMatchObject({ type: 'run.finished', status: 'failed' });
   });
 });

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -84,27 +84,45 @@ export async function importNodeLlamaCpp(specifier = 'node-llama-cpp'): Promise<
   return mod;
 }
 
-/** A missing file, a folder or anything else than a GGUF model is the user's to fix, before the run starts. */
+/**
+ * A missing file, a folder or anything else than a GGUF model is the user's to fix, before the run
+ * starts. The header's counts are checked against the file's size too: a header cut short or overwritten
+ * makes node-llama-cpp's own reader take its garbage counts at face value and allocate without end.
+ */
 function checkGguf(spec: Spec, modelPath: string): void {
   const problem = (what: string) => new InputError(`agent '${spec.id}' (llama-cpp): ${what}`);
+  const unreadable = (err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return problem(`no GGUF file at ${modelPath}`);
+    if (code === 'EISDIR') return problem(`${modelPath} is a folder, not a GGUF file`);
+    return problem(`cannot read ${modelPath} (${code ?? (err as Error).message})`);
+  };
   let fd: number;
   try {
     fd = openSync(modelPath, 'r');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw problem(`no GGUF file at ${modelPath}`);
-    throw problem(`cannot read ${modelPath} (${code ?? (err as Error).message})`);
+    throw unreadable(err);
   }
   try {
-    const head = Buffer.alloc(4);
+    const head = Buffer.alloc(24);
     let n: number;
+    let size: number;
     try {
-      n = readSync(fd, head, 0, 4, 0);
+      n = readSync(fd, head, 0, head.length, 0);
+      size = fstatSync(fd).size;
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw problem(code === 'EISDIR' ? `${modelPath} is a folder, not a GGUF file` : `cannot read ${modelPath} (${code ?? (err as Error).message})`);
+      throw unreadable(err);
     }
-    if (n < 4 || head.toString('latin1') !== 'GGUF') throw problem(`${modelPath} is not a GGUF file (it does not begin with "GGUF")`);
+    if (n < 4 || head.toString('latin1', 0, 4) !== 'GGUF') throw problem(`${modelPath} is not a GGUF file (it does not begin with "GGUF")`);
+    if (n < 24) throw problem(`${modelPath} is cut short (${size} bytes, not even a GGUF header)`);
+    const version = head.readUInt32LE(4);
+    if (version !== 2 && version !== 3) throw problem(`${modelPath} is GGUF version ${version}; llama.cpp reads versions 2 and 3`);
+    // Smallest possible entries: a tensor info of 33 bytes (1-byte name, one dimension), a metadata pair of 14.
+    const tensors = head.readBigUInt64LE(8);
+    const pairs = head.readBigUInt64LE(16);
+    if (24n + tensors * 33n + pairs * 14n > BigInt(size)) {
+      throw problem(`${modelPath} has a corrupt or cut-short GGUF header (${tensors} tensors and ${pairs} metadata entries cannot fit in ${size} bytes)`);
+    }
   } finally {
     closeSync(fd);
   }
@@ -113,36 +131,66 @@ function checkGguf(spec: Spec, modelPath: string): void {
 // llama.cpp's backend is loaded once per process, so the Llama instances (one per GPU setting) and the
 // models loaded from them are kept here rather than per run: two agents on the same file share its
 // weights, and each keeps only its own context (KV cache). A model is freed when its last agent closes.
-const llamas = new Map<string, Promise<LlamaLike>>();
+const llamas = new Map<string, Promise<{ llama: LlamaLike; errors: ErrorLines }>>();
 const models = new Map<string, { model: Promise<LlamaModelLike>; users: number }>();
+
+/** llama.cpp's latest error-level log lines: why a model failed to load is said there, not in the exception. */
+interface ErrorLines {
+  count: number;
+  recent: string[];
+}
 
 const LOG_METHOD = { fatal: 'fatal', error: 'error', warn: 'warn', info: 'debug', log: 'debug', debug: 'trace' } as const;
 
-function llamaFor(llamaCpp: NodeLlamaCpp, gpu: Gpu, logger: Logger): Promise<LlamaLike> {
+function llamaFor(llamaCpp: NodeLlamaCpp, gpu: Gpu, logger: Logger): Promise<{ llama: LlamaLike; errors: ErrorLines }> {
   const key = String(gpu);
-  let llama = llamas.get(key);
-  if (!llama) {
+  let entry = llamas.get(key);
+  if (!entry) {
+    const errors: ErrorLines = { count: 0, recent: [] };
     // build 'never' + skipDownload: use the prebuilt binary the package ships, never compile or fetch one.
-    llama = llamaCpp.getLlama({
-      gpu,
-      build: 'never',
-      skipDownload: true,
-      logLevel: 'warn',
-      logger: (level, message) => {
-        if (level !== 'disabled') logger[LOG_METHOD[level]]({ llamaCpp: level }, message.trimEnd());
-      },
-    });
-    llamas.set(key, llama);
-    llama.catch(() => llamas.delete(key));
+    const created = llamaCpp
+      .getLlama({
+        gpu,
+        build: 'never',
+        skipDownload: true,
+        logLevel: 'warn',
+        logger: (level, message) => {
+          if (level === 'disabled') return;
+          const line = message.trimEnd();
+          logger[LOG_METHOD[level]]({ llamaCpp: level }, line);
+          if (level === 'error' || level === 'fatal') {
+            errors.count++;
+            errors.recent = [...errors.recent.slice(-9), line];
+          }
+        },
+      })
+      .then((llama) => ({ llama, errors }));
+    entry = created;
+    llamas.set(key, created);
+    created.catch(() => llamas.delete(key));
   }
-  return llama;
+  return entry;
+}
+
+async function loadModel(llamaCpp: NodeLlamaCpp, gpu: Gpu, modelPath: string, logger: Logger): Promise<LlamaModelLike> {
+  const { llama, errors } = await llamaFor(llamaCpp, gpu, logger);
+  const before = errors.count;
+  try {
+    return await llama.loadModel({ modelPath });
+  } catch (err) {
+    // The log lines come through a native callback; let those already queued arrive first.
+    await new Promise((r) => setImmediate(r));
+    const fresh = errors.recent.slice(-Math.min(errors.count - before, errors.recent.length));
+    const reason = fresh[0]?.replace(/^\w+: /u, '') ?? (err instanceof Error ? err.message : String(err));
+    throw new Error(`llama.cpp could not load ${modelPath}: ${reason}`, { cause: err });
+  }
 }
 
 function acquireModel(llamaCpp: NodeLlamaCpp, gpu: Gpu, modelPath: string, logger: Logger): { model: Promise<LlamaModelLike>; release: () => Promise<void> } {
   const key = `${String(gpu)}\0${modelPath}`;
   let entry = models.get(key);
   if (!entry) {
-    const model = llamaFor(llamaCpp, gpu, logger).then((llama) => llama.loadModel({ modelPath }));
+    const model = loadModel(llamaCpp, gpu, modelPath, logger);
     const created = { model, users: 0 };
     entry = created;
     models.set(key, created);
@@ -181,8 +229,8 @@ function reasonOf(stop: string): FinishReason {
  */
 export async function createLlamaCppAgent(spec: Spec, deps: AgentDeps): Promise<Agent> {
   const modelPath = resolve(deps.scenarioDir, spec.modelPath);
-  const llamaCpp = await importNodeLlamaCpp();
   checkGguf(spec, modelPath);
+  const llamaCpp = await importNodeLlamaCpp();
   const logger = deps.logger.child({ agentId: spec.id, backend: 'llama-cpp', model: spec.model });
   const contextSize = spec.contextWindow ?? 4096;
   type Loaded = { model: LlamaModelLike; context: LlamaContextLike; sequence: ReturnType<LlamaContextLike['getSequence']> };

@@ -1,5 +1,6 @@
 // Reads vitest's JSON report: prints the totals as one plain line, and fails when a test that needs
-// Chromium or Redis was skipped, since under CI those must really run.
+// Chromium, Redis or llama.cpp was skipped, since under CI those must really run. llama.cpp tests live
+// in llama-cpp.test.ts files and their names begin with "llama:".
 import { readFileSync } from 'node:fs';
 
 const file = process.argv[2];
@@ -10,7 +11,7 @@ try {
   console.error(`ci: no test report at ${file} (${err.message})`);
   process.exit(1);
 }
-const needsRealParts = /(browser|chromium|redis|worker-queue)/i;
+const needsRealParts = /(browser|chromium|redis|worker-queue|llama-cpp|\bllama:)/i;
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -31,7 +32,7 @@ if (passed === 0) {
   process.exit(1);
 }
 if (wronglySkipped.length > 0) {
-  console.error('ci: tests that need Chromium or Redis were skipped:');
+  console.error('ci: tests that need Chromium, Redis or llama.cpp were skipped:');
   for (const s of wronglySkipped) console.error(`  ${s}`);
   process.exit(1);
 }

@@ -6,7 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const only = process.argv.slice(2);
+// A group name also runs the benches listed under it (each still prints under its own name).
+const GROUPS = { backends: ['backends-llama'] };
+const only = process.argv.slice(2).flatMap((name) => [name, ...(GROUPS[name] ?? [])]);
 const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.mjs'))
   .filter((f) => only.length === 0 || only.includes(f.replace(/\.bench\.mjs$/, '')))

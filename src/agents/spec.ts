@@ -137,6 +137,10 @@ export const LlamaCppAgentSchema = z.strictObject({
   backend: z.literal('llama-cpp'),
   /** Path to a GGUF file, relative to the scenario file. */
   modelPath: z.string(),
+  /** CPU threads llama.cpp evaluates with (default: its own choice, the machine's math cores). */
+  threads: z.number().int().positive().optional(),
+  /** GPU to offload to; `false` (default) runs on the CPU. Only prebuilt binaries are used, nothing is built. */
+  gpu: z.union([z.literal(false), z.enum(['auto', 'cuda', 'vulkan', 'metal'])]).default(false),
 });
 
 export const AgentSpecSchema = z.discriminatedUnion('backend', [

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createAgent } from '../../../src/agents/create-agent.js';
 import { LlamaCppAgentSchema, OllamaGenerateAgentSchema, OpenAICompletionsAgentSchema } from '../../../src/agents/spec.js';
 import { InputError } from '../../../src/errors.js';
+import { importNodeLlamaCpp } from '../../../src/agents/simulator/llama-cpp.js';
 import { tempDir } from '../../helpers/tmp-dir.js';
 import { fakeServer } from '../_fake-server.js';
 import { fixtureFrames, ollamaGenerateReply, openAICompletionReply, truncated } from '../_wire.js';
@@ -128,11 +129,18 @@ describe('ollama-generate simulator', () => {
 
 describe('llama-cpp simulator', () => {
   it('says how to install node-llama-cpp when it is missing', async () => {
+    // The package is installed here (an optional dependency), so ask for one that is not.
+    await expect(importNodeLlamaCpp('node-llama-cpp-not-installed')).rejects.toThrow(InputError);
+    await expect(importNodeLlamaCpp('node-llama-cpp-not-installed')).rejects.toThrow(/npm i node-llama-cpp/u);
+  });
+
+  it('refuses a missing file and a file that is not a GGUF model before any turn, in one line', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'tiny.gguf'), 'GGUF');
-    const spec = LlamaCppAgentSchema.parse({ id: 'base', backend: 'llama-cpp', modelPath: 'tiny.gguf' });
-    const attempt = createAgent(spec, testDeps({}, { scenarioDir: dir }));
-    await expect(attempt).rejects.toThrow(InputError);
-    await expect(createAgent(spec, testDeps({}, { scenarioDir: dir }))).rejects.toThrow(/npm i node-llama-cpp/u);
+    writeFileSync(join(dir, 'notes.gguf'), 'just some text, not weights');
+    const agentFor = (modelPath: string) => createAgent(LlamaCppAgentSchema.parse({ id: 'base', backend: 'llama-cpp', modelPath }), testDeps({}, { scenarioDir: dir }));
+    await expect(agentFor('missing.gguf')).rejects.toThrow(InputError);
+    await expect(agentFor('missing.gguf')).rejects.toThrow(`agent 'base' (llama-cpp): no GGUF file at ${join(dir, 'missing.gguf')}`);
+    await expect(agentFor('notes.gguf')).rejects.toThrow(`agent 'base' (llama-cpp): ${join(dir, 'notes.gguf')} is not a GGUF file (it does not begin with "GGUF")`);
+    await expect(agentFor('.')).rejects.toThrow(/is a folder, not a GGUF file/u);
   });
 });

@@ -15,7 +15,7 @@ import { observersFor, RUN_OBSERVERS_MODULE } from '../app/run-observers.js';
 import type { WrittenSummary } from '../batch/summary.js';
 import { defineCommand, EXIT, printJson, type CliIO } from './command.js';
 import { intFlag, logLevel, numberFlag, parse } from './_args.js';
-import { lockRunDir } from '../runlog/writer-lock.js';
+import { lockRunDir, lockStaleMsOf } from '../runlog/writer-lock.js';
 
 const usage = `usage: arena batch <plan.yaml> [options]
        arena batch resume <batch folder> [options]
@@ -89,9 +89,19 @@ function unwritable<T>(write: () => T, where: string): T {
 
 async function execute(manifest: Manifest, batchDir: string, values: Values, io: CliIO): Promise<number> {
   // One process drives a batch at a time: a `batch resume` while the batch still runs would race it run by run.
-  const unlock = unwritable(() => lockRunDir(batchDir, join(batchDir, 'batch.json'), 'batch'), batchDir);
+  // A lock lost while the batch runs (another host took it, the network folder went away) stops the batch
+  // as Ctrl-C does: running runs end interrupted and resumable, and the command says why and exits 1.
+  const lockLost = new AbortController();
+  const unlock = unwritable(
+    () => lockRunDir(batchDir, join(batchDir, 'batch.json'), 'batch', { staleMs: lockStaleMsOf(io.env), onCompromised: (err) => lockLost.abort(err) }),
+    batchDir,
+  );
   try {
-    return await executeLocked(manifest, batchDir, values, io);
+    const code = await executeLocked(manifest, batchDir, values, io, lockLost.signal);
+    if (!lockLost.signal.aborted) return code;
+    const reason = lockLost.signal.reason as Error;
+    io.stderr.write(`arena batch: ${reason.message}; \`arena batch resume ${batchDir}\` continues it once no other process is running it\n`);
+    return EXIT.failed;
   } finally {
     unlock();
   }
@@ -112,7 +122,7 @@ function refuseQueuedCredentials(scenarios: readonly Scenario[]): void {
   }
 }
 
-async function executeLocked(manifest: Manifest, batchDir: string, values: Values, io: CliIO): Promise<number> {
+async function executeLocked(manifest: Manifest, batchDir: string, values: Values, io: CliIO, lockLost: AbortSignal): Promise<number> {
   const redact = batchRedactor(scenariosOf(manifest), io.env);
   const log = openBatchLog(batchDir, logLevel(values['log-level'], '--log-level') ?? logLevel(io.env.ARENA_LOG_LEVEL, 'ARENA_LOG_LEVEL') ?? 'info', redact);
   const queueUrl = values.queue;
@@ -134,6 +144,8 @@ async function executeLocked(manifest: Manifest, batchDir: string, values: Value
   };
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
+  const onLockLost = () => abort.abort();
+  lockLost.addEventListener('abort', onLockLost, { once: true });
   let summary: WrittenSummary;
   try {
     const { concurrency, budgetUsd, wallTimeSec } = numericFlags(values);
@@ -150,6 +162,7 @@ async function executeLocked(manifest: Manifest, batchDir: string, values: Value
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    lockLost.removeEventListener('abort', onLockLost);
     progress?.end();
     await remote?.close();
     await log.close();

@@ -4,7 +4,7 @@ import { readFile, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { RunLogError } from '../errors.js';
+import { InputError, RunLogError } from '../errors.js';
 
 export const LOCK_FILE = 'writer.lock';
 
@@ -132,6 +132,18 @@ const OWN_START_TICKS = processStartTicks(process.pid);
 
 /** How long a lock of another host may go without being refreshed before it counts as abandoned. */
 export const DEFAULT_STALE_MS = 30_000;
+
+/**
+ * `ARENA_LOCK_STALE_MS` from an environment: how long another host's lock may go unrefreshed before it is taken
+ * over (the default when unset). Refused when it is not a whole number of milliseconds of at least 300.
+ */
+export function lockStaleMsOf(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.ARENA_LOCK_STALE_MS;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_STALE_MS;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 300) throw new InputError(`ARENA_LOCK_STALE_MS: expected a whole number of milliseconds, at least 300; got ${JSON.stringify(raw)}`);
+  return ms;
+}
 
 /** A run folder is being written by a live process (or, on another host, one whose lock is still refreshed). */
 export class RunLockedError extends RunLogError {

@@ -124,6 +124,51 @@ describe('arena batch (command line)', () => {
   });
 });
 
+describe('arena batch: a batch lock lost while running', () => {
+  it('stops the batch like Ctrl-C, says why and exits 1; the runs end interrupted and the batch resumes', async () => {
+    const { dir } = writeBatchFixture('scenarios: [chat.yaml]\nrepetitions: 2\n', { maxTurns: 30, chunkDelayMs: 10 });
+    const { readdirSync, readFileSync, statSync, writeFileSync } = await import('node:fs');
+    const { hostname } = await import('node:os');
+    const running = runMain(['batch', 'plan.yaml', '--runs-dir', 'out', '--json', '--quiet', '--concurrency', '2'], dir, { ARENA_LOCK_STALE_MS: '600' });
+    const deadline = Date.now() + 15_000;
+    let batchDir: string | undefined;
+    // Wait until a run has finished a turn, so the stop cuts into runs under way.
+    while (!batchDir && Date.now() < deadline) {
+      const names = existsSync(join(dir, 'out')) ? readdirSync(join(dir, 'out')) : [];
+      const candidate = names[0] ? join(dir, 'out', names[0]) : undefined;
+      const logs = candidate ? readdirSync(candidate).map((n) => join(candidate, n, 'events.jsonl')).filter((f) => existsSync(f) && statSync(f).isFile()) : [];
+      if (candidate && logs.some((f) => readFileSync(f, 'utf8').includes('"turn.completed"'))) batchDir = candidate;
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(batchDir).toBeDefined();
+    // Another process takes the lock over (as a host that judged it stale would): this one must stop, not write alongside.
+    writeFileSync(join(batchDir!, 'writer.lock'), JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), token: 'another-writer' }));
+    const stopped = await running;
+    expect(stopped.code).toBe(1);
+    expect(stopped.err).toMatch(/stopped writing this batch/);
+    expect(stopped.err).toContain(`arena batch resume ${batchDir}`);
+    expect(stopped.err).not.toMatch(/\n\s+at /);
+    const counts = JSON.parse(stopped.out.trim().split('\n').at(-1)!) as { runs: { completed: number; interrupted: number } };
+    expect(counts.runs.interrupted).toBeGreaterThan(0);
+    expect(counts.runs.completed).toBe(0);
+    // The other writer's lock is left as it is.
+    expect(JSON.parse(readFileSync(join(batchDir!, 'writer.lock'), 'utf8'))).toMatchObject({ token: 'another-writer' });
+
+    const { unlinkSync } = await import('node:fs');
+    unlinkSync(join(batchDir!, 'writer.lock'));
+    const resumed = await runMain(['batch', 'resume', batchDir!, '--json', '--quiet'], dir);
+    expect(resumed.err).not.toMatch(/being written/);
+    expect(JSON.parse(resumed.out.trim().split('\n').at(-1)!)).toMatchObject({ runs: { planned: 2, completed: 2, failed: 0 } });
+  }, 30_000);
+
+  it('refuses an ARENA_LOCK_STALE_MS that is not a number of milliseconds', async () => {
+    const { dir } = writeBatchFixture('scenarios: [chat.yaml]\nrepetitions: 1\n');
+    const r = await runMain(['batch', 'plan.yaml', '--runs-dir', 'out', '--json'], dir, { ARENA_LOCK_STALE_MS: '30s' });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('ARENA_LOCK_STALE_MS: expected a whole number of milliseconds, at least 300; got "30s"');
+  });
+});
+
 describe('progress line', () => {
   const snap = { planned: 40, done: 12, failed: 1, interrupted: 0, running: 4, skipped: 3, turns: 900, turnsPerSec: 52.34, costUsd: 1.234, etaSec: 250 };
   it('shows done / running / failed, turns/s, cost and ETA', () => {

@@ -1,3 +1,4 @@
+// @ts-check
 // persona-arena viewer: wires the connection, the run models and the views together.
 import { drawDrift, drawScores } from './charts.js';
 import { Connection } from './connection.js';
@@ -7,9 +8,41 @@ import { RunModel } from './run-model.js';
 import { attractorBadges, drawRunList, statusBadge } from './run-list.js';
 import { TranscriptView } from './transcript.js';
 
-const $ = (id) => document.getElementById(id);
+/**
+ * @import { ArenaEvent } from '../../runlog/events.js'
+ * @import { ControlCommand, RunListEntry, ServerMessage, ViewerRunStatus } from '../protocol.js'
+ */
+
+/**
+ * The page's element with this id, of the kind the code uses it as (index.html has them all).
+ * @template {Element} T
+ * @param {string} id
+ * @param {{ new (): T, prototype: T }} kind
+ * @returns {T}
+ */
+function byId(id, kind) {
+  const node = document.getElementById(id);
+  if (!(node instanceof kind)) throw new Error(`viewer: the page has no ${kind.name} #${id}`);
+  return node;
+}
+/** @param {string} id */
+const $ = (id) => byId(id, HTMLElement);
 const params = new URLSearchParams(location.search);
 
+/**
+ * @typedef {object} PageState
+ * @property {string | null} token the control token from the address, if any
+ * @property {Map<string, RunListEntry>} runs the run list, by run id
+ * @property {Map<string, RunModel>} models every run opened on this page
+ * @property {string | null} selected
+ * @property {'run' | 'grid'} view
+ * @property {string | null} batch the batch the grid shows
+ * @property {string} filter
+ * @property {string} link
+ * @property {boolean} everOpened
+ */
+
+/** @type {PageState} */
 const state = {
   token: params.get('token'),
   runs: new Map(),
@@ -41,6 +74,7 @@ const conn = new Connection(wsUrl, {
   resumePoints: () => (state.selected ? [{ runId: state.selected, afterSeq: modelOf(state.selected).lastSeq }] : []),
 });
 
+/** @param {string} runId */
 function modelOf(runId) {
   let model = state.models.get(runId);
   if (!model) {
@@ -50,11 +84,15 @@ function modelOf(runId) {
   return model;
 }
 
+/** @param {ServerMessage} msg */
 function onMessage(msg) {
   switch (msg.type) {
     case 'runs':
       state.runs = new Map(msg.runs.map((r) => [r.runId, r]));
-      if (!state.selected && state.view === 'run' && msg.runs.length > 0) select(msg.runs[0].runId);
+      if (!state.selected && state.view === 'run') {
+        const first = msg.runs[0];
+        if (first) select(first.runId);
+      }
       return redrawLists();
     case 'run':
       state.runs.set(msg.run.runId, msg.run);
@@ -93,6 +131,10 @@ function onMessage(msg) {
 }
 
 let chartsPending = false;
+/**
+ * @param {string} runId
+ * @param {ArenaEvent[]} events
+ */
 function applyEvents(runId, events) {
   const model = modelOf(runId);
   const shown = runId === state.selected;
@@ -113,10 +155,11 @@ function drawCharts() {
   if (!chartsPending || !state.selected) return;
   chartsPending = false;
   const model = modelOf(state.selected);
-  drawScores($('score-chart'), $('score-legend'), model);
-  drawDrift($('drift-chart'), model);
+  drawScores(byId('score-chart', SVGSVGElement), $('score-legend'), model);
+  drawDrift(byId('drift-chart', SVGSVGElement), model);
 }
 
+/** @param {string} runId */
 function select(runId) {
   if (state.selected === runId && state.view === 'run') return;
   if (state.selected && state.selected !== runId) conn.send({ type: 'unsubscribe', runIds: [state.selected] });
@@ -156,7 +199,7 @@ function drawHeader() {
     chip.style.setProperty('--persona', personaColour(i));
     agents.append(chip);
   });
-  const select = $('inject-as');
+  const select = byId('inject-as', HTMLSelectElement);
   const current = select.value;
   clear(select);
   select.append(el('option', { text: 'as narrator', attrs: { value: 'narrator' } }));
@@ -165,20 +208,34 @@ function drawHeader() {
   // The run's own events are the freshest word on its state; the run list catches up within a moment.
   const live = Boolean(summary?.live) && !model.finished && !FINISHED.has(status);
   const runState = model.status === 'starting' ? status : model.status;
+  /** @type {Record<string, boolean>} */
   const enabled = {
     pause: live && runState === 'running',
     resume: live && runState === 'paused',
     stop: live && !model.stopRequested,
     inject: live && !model.stopRequested,
   };
-  for (const button of document.querySelectorAll('#controls button[data-cmd]')) button.disabled = !enabled[button.dataset.cmd];
-  for (const node of document.querySelectorAll('#inject-form button, #inject-form textarea, #inject-form select')) node.disabled = !enabled.inject;
+  for (const button of commandButtons()) button.disabled = !enabled[button.dataset.cmd ?? ''];
+  for (const node of document.querySelectorAll('#inject-form button, #inject-form textarea, #inject-form select')) {
+    if (node instanceof HTMLButtonElement || node instanceof HTMLTextAreaElement || node instanceof HTMLSelectElement) node.disabled = !enabled.inject;
+  }
   $('control-hint').textContent = controlHint(model, summary, status);
 }
 
+/** The Pause / Resume / Stop buttons; each names its command in data-cmd. */
+function commandButtons() {
+  return /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('#controls button[data-cmd]'));
+}
+
+/** @type {Set<ViewerRunStatus>} */
 const FINISHED = new Set(['completed', 'stopped', 'failed', 'interrupted']);
 
-/** Why the controls are off, when they are. */
+/**
+ * Why the controls are off, when they are.
+ * @param {RunModel} model
+ * @param {RunListEntry | undefined} summary
+ * @param {ViewerRunStatus} status
+ */
 function controlHint(model, summary, status) {
   if (!summary) return model.waiting ? 'waiting for this run to start…' : '';
   if (model.finished || FINISHED.has(status)) return `this run is over (${model.finished ? model.status : status}): nothing left to steer`;
@@ -191,7 +248,7 @@ function redrawLists() {
   const runs = [...state.runs.values()];
   drawRunList($('run-list'), runs, { selected: state.selected, filter: state.filter, onSelect: select });
   const batches = batchesOf(runs);
-  const picker = $('grid-batch');
+  const picker = byId('grid-batch', HTMLSelectElement);
   const before = state.batch ?? picker.value;
   clear(picker);
   for (const b of batches) picker.append(el('option', { text: b, attrs: { value: b } }));
@@ -217,31 +274,41 @@ function syncUrl() {
   history.replaceState(null, '', `${location.pathname}?${next}`);
 }
 
+/**
+ * @param {string} text
+ * @param {'ok' | 'error'} tone
+ */
 function say(text, tone) {
   const node = $('control-msg');
   node.textContent = text;
   node.className = `control-msg tone-${tone}`;
 }
 
+/** @param {ControlCommand} command */
 function sendControl(command) {
   if (!state.selected) return;
   const id = conn.send({ type: 'control', runId: state.selected, ...(state.token ? { token: state.token } : {}), command });
   if (!id) say('not connected; try again in a moment', 'error');
 }
 
-for (const button of document.querySelectorAll('#controls button[data-cmd]')) {
-  button.addEventListener('click', () => sendControl({ type: button.dataset.cmd }));
+for (const button of commandButtons()) {
+  button.addEventListener('click', () => {
+    const type = button.dataset.cmd;
+    if (type === 'pause' || type === 'resume' || type === 'stop') sendControl({ type });
+  });
 }
 $('inject-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
-  const text = $('inject-text').value.trim();
+  const input = byId('inject-text', HTMLTextAreaElement);
+  const text = input.value.trim();
   if (!text) return;
-  const as = $('inject-as').value;
+  const as = byId('inject-as', HTMLSelectElement).value;
   sendControl({ type: 'inject', text, ...(as && as !== 'narrator' ? { as } : {}) });
-  $('inject-text').value = '';
+  input.value = '';
 });
-$('run-filter').addEventListener('input', (ev) => {
-  state.filter = ev.target.value;
+const filterInput = byId('run-filter', HTMLInputElement);
+filterInput.addEventListener('input', () => {
+  state.filter = filterInput.value;
   redrawLists();
 });
 $('tab-run').addEventListener('click', () => {
@@ -254,8 +321,9 @@ $('tab-grid').addEventListener('click', () => {
   showView();
   syncUrl();
 });
-$('grid-batch').addEventListener('change', (ev) => {
-  state.batch = ev.target.value;
+const batchPicker = byId('grid-batch', HTMLSelectElement);
+batchPicker.addEventListener('change', () => {
+  state.batch = batchPicker.value;
   redrawLists();
   syncUrl();
 });
@@ -268,4 +336,4 @@ if (state.selected) {
 conn.connect();
 
 // For debugging from the console.
-window.arenaViewer = { state, conn };
+Object.assign(window, { arenaViewer: { state, conn } });

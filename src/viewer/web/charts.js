@@ -1,16 +1,30 @@
+// @ts-check
 // Attractor scores per turn (one line per attractor, onset markers) and embedding drift per turn,
 // drawn as inline SVG built node by node.
 import { attractorColour, clear, el, svg } from './dom.js';
+
+/** @import { RunModel } from './run-model.js' */
+/** @typedef {(value: number) => number} Scale a turn to x, or a value to y, in the chart's viewBox */
 
 const W = 560;
 const H = 160;
 const PAD = { left: 34, right: 10, top: 10, bottom: 22 };
 
+/**
+ * Clear the chart and draw its background, grid lines and axis labels.
+ * @param {SVGSVGElement} root
+ * @param {number} maxTurn
+ * @param {number} yMax
+ * @param {string} yLabel
+ * @returns {{ x: Scale, y: Scale }}
+ */
 function frame(root, maxTurn, yMax, yLabel) {
   clear(root);
   root.setAttribute('viewBox', `0 0 ${W} ${H}`);
   root.setAttribute('preserveAspectRatio', 'none');
+  /** @type {Scale} */
   const x = (turn) => PAD.left + ((turn - 1) / Math.max(1, maxTurn - 1)) * (W - PAD.left - PAD.right);
+  /** @type {Scale} */
   const y = (v) => H - PAD.bottom - (Math.min(Math.max(v, 0), yMax) / yMax) * (H - PAD.top - PAD.bottom);
   root.append(svg('rect', { x: PAD.left, y: PAD.top, width: W - PAD.left - PAD.right, height: H - PAD.top - PAD.bottom, class: 'plot-bg' }));
   for (const frac of [0, 0.5, 1]) {
@@ -26,6 +40,13 @@ function frame(root, maxTurn, yMax, yLabel) {
   return { x, y };
 }
 
+/**
+ * @param {[number, number][]} points [turn, value] pairs
+ * @param {Scale} x
+ * @param {Scale} y
+ * @param {string} colour
+ * @param {string} className
+ */
 function polyline(points, x, y, colour, className) {
   return svg('polyline', {
     points: points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' '),
@@ -35,7 +56,12 @@ function polyline(points, x, y, colour, className) {
   });
 }
 
-/** Redraw the score chart of a model; `legend` gets one swatch per attractor. */
+/**
+ * Redraw the score chart of a model; `legend` gets one swatch per attractor.
+ * @param {SVGSVGElement} root
+ * @param {HTMLElement} legend
+ * @param {RunModel} model
+ */
 export function drawScores(root, legend, model) {
   const names = new Set();
   for (const scores of model.scores.values()) for (const name of Object.keys(scores)) names.add(name);
@@ -52,10 +78,13 @@ export function drawScores(root, legend, model) {
   }
   for (const name of [...names].sort()) {
     const colour = attractorColour(name);
-    const points = [...model.scores.entries()]
-      .filter(([, s]) => typeof s[name] === 'number')
-      .sort((a, b) => a[0] - b[0])
-      .map(([t, s]) => [t, s[name]]);
+    /** @type {[number, number][]} */
+    const points = [];
+    for (const [t, s] of model.scores) {
+      const v = s[name];
+      if (typeof v === 'number') points.push([t, v]);
+    }
+    points.sort((a, b) => a[0] - b[0]);
     if (points.length > 0) {
       const line = polyline(points, x, y, colour, 'score-line');
       line.dataset.attractor = name;
@@ -80,7 +109,11 @@ export function drawScores(root, legend, model) {
   }
 }
 
-/** Redraw the drift chart (features.drift of analysis.turn events). */
+/**
+ * Redraw the drift chart (features.drift of analysis.turn events).
+ * @param {SVGSVGElement} root
+ * @param {RunModel} model
+ */
 export function drawDrift(root, model) {
   const maxTurn = Math.max(2, ...model.drift.map(([t]) => t));
   const yMax = Math.max(1, ...model.drift.map(([, v]) => v));

@@ -1,31 +1,62 @@
+// @ts-check
 // The page's WebSocket: reconnects with backoff, resumes every subscription from the last seq the page
 // applied, and notices a dead link through an application-level heartbeat.
 
-const KNOWN = new Set(['hello', 'runs', 'run', 'subscribed', 'replayed', 'events', 'unsubscribed', 'pong', 'ack', 'error']);
+/** @import { ClientMessage, ServerMessage } from '../protocol.js' */
 
-/** Light shape check of a server message (the server's schema is authoritative; this guards the page). */
+/** @typedef {'connecting' | 'open' | 'reconnecting'} LinkState */
+
+/**
+ * Every message type of the protocol: a type added to ServerMessage fails the type check until it is
+ * listed here (and then handled by the page or knowingly ignored).
+ * @type {Record<ServerMessage['type'], true>}
+ */
+const KNOWN = { hello: true, runs: true, run: true, subscribed: true, replayed: true, events: true, unsubscribed: true, pong: true, ack: true, error: true };
+
+/**
+ * @param {unknown} value
+ * @returns {value is Record<string, unknown>}
+ */
+const isObject = (value) => typeof value === 'object' && value !== null;
+
+/**
+ * Light shape check of a server message (the server's schema is authoritative; this guards the page).
+ * @param {unknown} data
+ * @returns {data is ServerMessage}
+ */
 export function checkServerMessage(data) {
-  if (typeof data !== 'object' || data === null || typeof data.type !== 'string' || !KNOWN.has(data.type)) return false;
+  if (!isObject(data) || typeof data.type !== 'string' || !Object.hasOwn(KNOWN, data.type)) return false;
   if (data.type === 'events') {
-    return typeof data.runId === 'string' && Array.isArray(data.events) && data.events.every((e) => e && typeof e.type === 'string' && Number.isInteger(e.seq));
+    return typeof data.runId === 'string' && Array.isArray(data.events) && data.events.every((e) => isObject(e) && typeof e.type === 'string' && Number.isInteger(e.seq));
   }
   if (data.type === 'runs') return Array.isArray(data.runs);
-  if (data.type === 'run') return typeof data.run === 'object' && data.run !== null && typeof data.run.runId === 'string';
+  if (data.type === 'run') return isObject(data.run) && typeof data.run.runId === 'string';
   return true;
 }
+
+/**
+ * What the page hears from its connection.
+ * @typedef {object} ConnectionHooks
+ * @property {(message: ServerMessage) => void} onMessage every message that passed checkServerMessage
+ * @property {(link: LinkState) => void} onState
+ * @property {() => { runId: string, afterSeq: number }[]} resumePoints where to resume each subscription after a reconnect
+ */
 
 export class Connection {
   /**
    * @param {string} url ws:// address
-   * @param {{ onMessage: (m: any) => void, onState: (s: string) => void, resumePoints: () => {runId: string, afterSeq: number}[] }} hooks
+   * @param {ConnectionHooks} hooks
    */
   constructor(url, hooks) {
     this.url = url;
     this.hooks = hooks;
+    /** @type {WebSocket | null} */
     this.ws = null;
     this.backoffMs = 250;
-    this.timer = null;
-    this.heartbeat = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
+    /** @type {ReturnType<typeof setInterval> | undefined} */
+    this.heartbeat = undefined;
     this.lastHeard = 0;
     this.nextId = 1;
   }
@@ -76,7 +107,11 @@ export class Connection {
     this.backoffMs = Math.min(this.backoffMs * 2, 4000);
   }
 
-  /** Send a message; returns its id, or null when the socket is not open. */
+  /**
+   * Send a message; returns its id, or null when the socket is not open.
+   * @param {ClientMessage} message
+   * @returns {string | null}
+   */
   send(message) {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return null;
     const id = message.id ?? `c${this.nextId++}`;
@@ -98,6 +133,6 @@ export class Connection {
 
   stopHeartbeat() {
     clearInterval(this.heartbeat);
-    this.heartbeat = null;
+    this.heartbeat = undefined;
   }
 }

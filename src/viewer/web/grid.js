@@ -1,16 +1,28 @@
+// @ts-check
 // A batch at a glance: a matrix with one row per pairing (and scenario), one column per parameter set,
 // and in each cell the runs by repetition. Every tile names each attractor its run entered and the
 // turn it did, and is filled with the colour of the attractor the run is in now.
 import { attractorColour, clear, el } from './dom.js';
 
+/** @import { RunListEntry } from '../protocol.js' */
+
 const NO_BATCH = '(runs without a batch)';
 
+/**
+ * The batches the runs belong to, sorted, with the runs outside any batch last.
+ * @param {RunListEntry[]} runs
+ * @returns {string[]}
+ */
 export function batchesOf(runs) {
   const names = new Set(runs.map((r) => r.batch ?? NO_BATCH));
   return [...names].sort((a, b) => (a === NO_BATCH ? 1 : b === NO_BATCH ? -1 : a.localeCompare(b)));
 }
 
-/** Row label: the pairing (models by seat), with the scenario when a batch has several. */
+/**
+ * Row label: the pairing (models by seat), with the scenario when a batch has several.
+ * @param {RunListEntry} run
+ * @param {number} scenarios how many scenarios the batch has
+ */
 function rowOf(run, scenarios) {
   const cell = run.cell;
   if (!cell) return run.scenario ?? 'runs';
@@ -18,17 +30,26 @@ function rowOf(run, scenarios) {
   return scenarios > 1 ? `${cell.scenario} · ${pairing}` : pairing;
 }
 
-/** Column label: the parameters a plan varies besides the pairing. */
+/**
+ * Column label: the parameters a plan varies besides the pairing.
+ * @param {RunListEntry} run
+ */
 function columnOf(run) {
   const t = run.cell?.temperature;
   return t === undefined ? 'default parameters' : `temperature ${t}`;
 }
 
+/** @type {(a: string, b: string) => number} */
 const byLabel = (a, b) => a.localeCompare(b, undefined, { numeric: true });
 
-/** One run's tile: repetition, turns, status, and every attractor entered with its onset turn. */
+/**
+ * One run's tile: repetition, turns, status, and every attractor entered with its onset turn.
+ * @param {RunListEntry} run
+ * @param {(runId: string) => void} onOpen
+ */
 function tile(run, onOpen) {
   const now = run.attractors[0];
+  /** @type {{ attractor: string, turn: number | null }[]} */
   const onsets = run.onsets ?? run.seenAttractors.map((attractor) => ({ attractor, turn: null }));
   const rep = run.cell ? `#${run.cell.repetition}` : run.runId;
   const node = el(
@@ -60,7 +81,14 @@ function tile(run, onOpen) {
   return node;
 }
 
-/** Redraw the grid of one batch; clicking a tile opens that run. */
+/**
+ * Redraw the grid of one batch; clicking a tile opens that run.
+ * @param {HTMLElement} root
+ * @param {HTMLElement} legend
+ * @param {RunListEntry[]} runs
+ * @param {string} batch a name from batchesOf
+ * @param {(runId: string) => void} onOpen
+ */
 export function drawGrid(root, legend, runs, batch, onOpen) {
   clear(root);
   clear(legend);
@@ -88,6 +116,7 @@ export function drawGrid(root, legend, runs, batch, onOpen) {
   table.append(body);
   root.append(table);
 
+  /** @type {Map<string, number>} */
   const counts = new Map();
   let none = 0;
   for (const run of inBatch) {

@@ -1,11 +1,23 @@
+// @ts-check
 // The run list: one button per run with its status and attractor badges.
 import { attractorColour, clear, el } from './dom.js';
 
+/** @import { RunListEntry, ViewerRunStatus } from '../protocol.js' */
+
+/**
+ * @param {ViewerRunStatus} status
+ * @param {boolean} live
+ */
 export function statusBadge(status, live) {
   return el('span', { className: `badge status status-${status}`, text: live && status === 'running' ? 'live' : status });
 }
 
+/**
+ * One badge per attractor the run entered; those it is in now are marked current.
+ * @param {RunListEntry} run
+ */
 export function attractorBadges(run) {
+  /** @type {HTMLElement[]} */
   const badges = [];
   for (const name of run.seenAttractors) {
     const current = run.attractors.includes(name);
@@ -21,7 +33,12 @@ export function attractorBadges(run) {
   return badges;
 }
 
-/** Redraw the list; `filter` matches run id, scenario or batch. */
+/**
+ * Redraw the list; `filter` matches run id, scenario or batch.
+ * @param {HTMLElement} root
+ * @param {RunListEntry[]} runs
+ * @param {{ selected: string | null, filter: string, onSelect: (runId: string) => void }} options
+ */
 export function drawRunList(root, runs, { selected, filter, onSelect }) {
   clear(root);
   const needle = (filter ?? '').trim().toLowerCase();

@@ -1,12 +1,17 @@
+// @ts-check
 // The live transcript of one run. Model text goes into text nodes and <mark> elements through
 // textContent only; a turn that says <script> shows the characters "<script>".
 import { attractorColour, clear, el, personaColour } from './dom.js';
 
+/** @import { Change, Item, RunModel, TurnItem } from './run-model.js' */
+
+/** @param {string} s */
 const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Words match whole words, case-insensitively; a detector term ending in `*` (`etern*`) matches every
  * word starting with it; emoji and other symbols match anywhere.
+ * @param {string} k
  */
 function keywordPattern(k) {
   const edge = '(?<![\\p{L}\\p{N}])';
@@ -15,8 +20,14 @@ function keywordPattern(k) {
   return escapeRegExp(k);
 }
 
+/** @type {Map<string, RegExp>} */
 const regExps = new Map();
 
+/**
+ * One case-insensitive pattern for all the keywords, longest first; null when there are none.
+ * @param {Iterable<string>} keywords
+ * @returns {RegExp | null}
+ */
 function keywordRegExp(keywords) {
   const list = [...keywords].filter((k) => k.length > 0).sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
   if (list.length === 0) return null;
@@ -30,7 +41,12 @@ function keywordRegExp(keywords) {
   return re;
 }
 
-/** Text with the keywords wrapped in <mark>, as DOM nodes. */
+/**
+ * Text with the keywords wrapped in <mark>, as DOM nodes.
+ * @param {string} text
+ * @param {Iterable<string>} keywords
+ * @returns {DocumentFragment}
+ */
 export function highlighted(text, keywords) {
   const fragment = document.createDocumentFragment();
   const re = keywordRegExp(keywords);
@@ -50,23 +66,33 @@ export function highlighted(text, keywords) {
 }
 
 export class TranscriptView {
+  /**
+   * @param {HTMLElement} list the <ol> that holds one <li> per item
+   * @param {HTMLElement} scroller the element that scrolls it
+   */
   constructor(list, scroller) {
     this.list = list;
     this.scroller = scroller;
+    /** @type {Map<number, HTMLLIElement>} */
     this.nodes = new Map();
+    /** @type {RunModel | null} */
     this.model = null;
   }
 
+  /** @param {RunModel | null} model */
   show(model) {
     this.model = model;
     clear(this.list);
     this.nodes.clear();
     if (!model) return;
-    for (const item of model.items) this.add(item, false);
+    for (const item of model.items) this.add(item);
     this.scrollToEnd();
   }
 
-  /** Reflect one change returned by RunModel.apply. */
+  /**
+   * Reflect one change returned by RunModel.apply.
+   * @param {Change} change
+   */
   apply(change) {
     const stick = this.nearEnd();
     if (change.added) this.add(change.added);
@@ -76,6 +102,7 @@ export class TranscriptView {
     if (stick) this.scrollToEnd();
   }
 
+  /** @param {Item} item */
   add(item) {
     const node = el('li', { dataset: { item: item.id } });
     this.nodes.set(item.id, node);
@@ -83,19 +110,27 @@ export class TranscriptView {
     this.list.append(node);
   }
 
+  /**
+   * @param {Item} item
+   * @param {string} [delta] text appended to a streaming turn
+   */
   update(item, delta) {
     const node = this.nodes.get(item.id);
     if (!node) return this.add(item);
+    /** @type {HTMLElement | null} */
     const textNode = node.querySelector('.turn-text');
     // Streaming fast path: one text node grows, nothing else is rebuilt.
-    if (delta !== undefined && item.streaming && textNode && textNode.dataset.plain === '1') {
+    if (delta !== undefined && item.kind === 'turn' && item.streaming && textNode && textNode.dataset.plain === '1') {
       textNode.append(document.createTextNode(delta));
       return;
     }
     this.render(item, node);
   }
 
-  /** Redraw finished turns (all, or those of one turn number) with the current highlights. */
+  /**
+   * Redraw finished turns (all, or those of one turn number) with the current highlights.
+   * @param {number} [turn]
+   */
   rehighlight(turn) {
     if (!this.model) return;
     for (const item of this.model.items) {
@@ -103,18 +138,25 @@ export class TranscriptView {
     }
   }
 
+  /**
+   * @param {Item} item
+   * @param {HTMLLIElement} node
+   */
   render(item, node) {
+    const model = this.model;
+    // Items come from the model shown; without one there is nothing to draw them against.
+    if (!model) return;
     clear(node);
     node.removeAttribute('style');
     switch (item.kind) {
       case 'turn':
-        return this.renderTurn(item, node);
+        return this.renderTurn(item, node, model);
       case 'inject':
         node.className = 'inject';
         node.append(
           el('div', { className: 'turn-head' }, [
             el('span', { className: 'turn-no', text: `after turn ${item.turn}` }),
-            el('span', { className: 'speaker', text: `${item.perturb ? 'perturbation' : 'injected'} as ${item.as === 'narrator' ? 'narrator' : this.model.agentName(item.as)}` }),
+            el('span', { className: 'speaker', text: `${item.perturb ? 'perturbation' : 'injected'} as ${item.as === 'narrator' ? 'narrator' : model.agentName(item.as)}` }),
             el('span', { className: 'turn-meta', text: `by ${item.by}` }),
           ]),
           el('div', { className: 'turn-text', text: item.text }),
@@ -139,8 +181,13 @@ export class TranscriptView {
     }
   }
 
-  renderTurn(item, node) {
-    const index = this.model.agentIndex(item.agentId);
+  /**
+   * @param {TurnItem} item
+   * @param {HTMLLIElement} node
+   * @param {RunModel} model the model the item belongs to
+   */
+  renderTurn(item, node, model) {
+    const index = model.agentIndex(item.agentId);
     node.className = ['turn', item.streaming ? 'streaming' : '', item.failed ? 'failed' : '', item.stopped ? 'stopped' : '', item.empty ? 'empty' : ''].filter(Boolean).join(' ');
     node.dataset.turn = String(item.turn);
     node.dataset.agent = item.agentId;
@@ -170,12 +217,12 @@ export class TranscriptView {
     } else if (item.empty && !item.failed && !item.stopped) {
       text.append(el('span', { className: 'placeholder', text: '(empty turn)' }));
     } else {
-      text.append(highlighted(item.text, this.model.keywordsFor(item.turn)));
+      text.append(highlighted(item.text, model.keywordsFor(item.turn)));
     }
     node.append(
       el('div', { className: 'turn-head' }, [
         el('span', { className: 'turn-no', text: `Turn ${item.turn}` }),
-        el('span', { className: 'speaker', text: this.model.agentName(item.agentId) }),
+        el('span', { className: 'speaker', text: model.agentName(item.agentId) }),
         item.failed ? el('span', { className: 'failed-badge', text: 'FAILED' }) : null,
         item.stopped ? el('span', { className: 'stopped-badge', text: 'STOPPED' }) : null,
         el('span', { className: 'turn-meta', text: meta }),
@@ -195,11 +242,13 @@ export class TranscriptView {
   }
 }
 
+/** @param {number} ms */
 function formatSeconds(ms) {
   const s = Math.round(ms / 1000);
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
 }
 
+/** @param {number} score */
 export function formatScore(score) {
   return typeof score === 'number' ? score.toFixed(2) : String(score);
 }

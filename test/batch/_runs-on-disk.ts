@@ -9,14 +9,20 @@ export function finishedRuns(batchDir: string): string[] {
     .map((d) => d.name);
 }
 
-/** Some run has completed a turn but not finished. */
-export function midRun(batchDir: string): boolean {
+/**
+ * Some run has completed a turn but not finished. With `atMostTurns`, one that has completed no more than that
+ * many: a run near its end may finish in the moment between this check and a kill, and then nothing is left
+ * to resume.
+ */
+export function midRun(batchDir: string, atMostTurns = Number.POSITIVE_INFINITY): boolean {
   return readdirSync(batchDir, { withFileTypes: true }).some((d) => {
     if (!d.isDirectory()) return false;
     const file = join(batchDir, d.name, 'events.jsonl');
     if (!existsSync(file)) return false;
     const text = readFileSync(file, 'utf8');
-    return text.includes('"type":"turn.completed"') && !text.includes('"type":"run.finished"');
+    if (text.includes('"type":"run.finished"')) return false;
+    const completed = text.split('"type":"turn.completed"').length - 1;
+    return completed >= 1 && completed <= atMostTurns;
   });
 }
 

@@ -47,7 +47,7 @@ describe('the example plans in scenarios/plans', () => {
     const batchDir = await until(() => (existsSync(runsDir) ? readdirSync(runsDir).map((n) => join(runsDir, n))[0] : undefined), 10_000);
     const before = await until(() => {
       const f = finishedRuns(batchDir);
-      return f.length >= 6 && midRun(batchDir) ? f : undefined;
+      return f.length >= 6 && midRun(batchDir, 6) ? f : undefined;
     }, 30_000);
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');

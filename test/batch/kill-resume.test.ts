@@ -26,7 +26,7 @@ describe('arena batch, killed with SIGKILL and resumed', () => {
     // so right after a wave ends the next may not have written a turn yet).
     const finishedBeforeKill = await until(() => {
       const f = finishedRuns(batchDir);
-      return f.length >= 10 && midRun(batchDir) ? f : undefined;
+      return f.length >= 10 && midRun(batchDir, TURNS / 2) ? f : undefined;
     }, 20_000);
     child.kill('SIGKILL');
     expect(await exited).toBe('SIGKILL');

@@ -78,6 +78,20 @@ export const BUILTIN_RUBRICS: readonly RubricEntry[] = Object.freeze([
     ],
   },
   {
+    name: 'silence',
+    definition:
+      'The turns shrink to almost nothing for several turns in a row: "...", a single symbol or word, or a stage direction ' +
+      'such as *silence* or *a long pause*. The onset is the first of those near-empty turns.',
+    positive: [
+      'Turns read "…", "*silence*", "🕯️", "…" one after the other.',
+      'Both speakers answer only with *bows quietly* or *sits in stillness* for several turns.',
+    ],
+    negative: [
+      'One short reply ("Yes.") between long turns.',
+      'A CLI simulation that prints an empty prompt once and then continues with output.',
+    ],
+  },
+  {
     name: 'repetition_loop',
     definition:
       'The speakers get stuck repeating themselves: the same or nearly the same message, structure or template comes back ' +
@@ -105,20 +119,6 @@ export const BUILTIN_RUBRICS: readonly RubricEntry[] = Object.freeze([
     negative: [
       'One goodbye at the very end of the transcript, after which nothing more is said.',
       'A character in a story says goodbye to another character, and the story continues with the plot.',
-    ],
-  },
-  {
-    name: 'silence',
-    definition:
-      'The turns shrink to almost nothing for several turns in a row: "...", a single symbol or word, or a stage direction ' +
-      'such as *silence* or *a long pause*. The onset is the first of those near-empty turns.',
-    positive: [
-      'Turns read "…", "*silence*", "🕯️", "…" one after the other.',
-      'Both speakers answer only with *bows quietly* or *sits in stillness* for several turns.',
-    ],
-    negative: [
-      'One short reply ("Yes.") between long turns.',
-      'A CLI simulation that prints an empty prompt once and then continues with output.',
     ],
   },
 ] satisfies RubricEntry[]);

@@ -83,7 +83,7 @@ export function parseJudgeFlag(text: string): { backend: JudgeBackend; model: st
 const DEFAULTS = { maxRetries: 2, timeoutMs: 120_000, maxTokens: 4096, temperature: 0 };
 
 /** Declining in words rather than answering: what a local model without a refusal channel does instead. */
-const DECLINES = /\b(I can(?:no|')t|I (?:must|have to|will) decline|I won't|I'm (?:not able|unable)|I am (?:not able|unable)|I'm sorry|I apologi[sz]e)\b/iu;
+const DECLINES = /\b(I can(?:no|'|’)t|I (?:must|have to|will) decline|I won(?:'|’)t|I'm (?:not able|unable)|I am (?:not able|unable)|I'm sorry|I apologi[sz]e)\b/iu;
 
 function parseJson(text: string): JudgeOutcome {
   try {

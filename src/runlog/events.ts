@@ -318,6 +318,45 @@ export const RunFinishedSchema = z.object({
   error: ErrorInfoSchema.optional(),
 });
 
+/** One attractor as a judge model judged it over a window of turns. */
+export const VerdictSchema = z.object({
+  attractor: z.string().min(1),
+  present: z.boolean(),
+  /** The run's turn number where the attractor begins; null when absent (or when the judge could not place it). */
+  onsetTurn: z.number().int().positive().nullable(),
+  confidence: z.number().min(0).max(1),
+  /** A short quote from the window. */
+  evidence: z.string(),
+});
+export type Verdict = z.infer<typeof VerdictSchema>;
+
+/** Why a judgement has no verdicts: the answer never fit the shape, the judge declined, or the call failed. */
+export const JudgeFailureSchema = z.object({
+  kind: z.enum(['malformed', 'refusal', 'error']),
+  message: z.string(),
+});
+export type JudgeFailure = z.infer<typeof JudgeFailureSchema>;
+
+/**
+ * Extension: a judge model's reading of one window of turns against a rubric, appended to the log after the
+ * run (so it may follow run.finished). Exactly one of `verdicts` and `failure`: a failed judgement is never
+ * read as "absent".
+ */
+export const JudgementSchema = z
+  .object({
+    ...base,
+    type: z.literal('judgement'),
+    judge: z.object({ backend: z.string(), model: z.string() }),
+    rubric: z.object({ name: z.string(), hash: z.string() }),
+    /** First and last turn of the window, inclusive. */
+    window: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+    verdicts: z.array(VerdictSchema).optional(),
+    failure: JudgeFailureSchema.optional(),
+    usage: UsageSchema,
+    costUsd: z.number().nonnegative(),
+  })
+  .refine((e) => (e.verdicts === undefined) !== (e.failure === undefined), { message: 'a judgement has either verdicts or a failure, not both or neither' });
+
 export const ArenaEventSchema = z.discriminatedUnion('type', [
   RunStartedSchema,
   RunResumedSchema,
@@ -333,6 +372,7 @@ export const ArenaEventSchema = z.discriminatedUnion('type', [
   AttractorExitedSchema,
   InterventionSchema,
   RunFinishedSchema,
+  JudgementSchema,
 ]);
 
 export type ArenaEvent = z.infer<typeof ArenaEventSchema>;
@@ -352,3 +392,4 @@ export type Intervention = EventOf<'intervention'>;
 export type AnalysisTurn = EventOf<'analysis.turn'>;
 export type AttractorEntered = EventOf<'attractor.entered'>;
 export type AttractorExited = EventOf<'attractor.exited'>;
+export type Judgement = EventOf<'judgement'>;

@@ -90,6 +90,9 @@ export function foldListEntry(s: ListEntryState, event: ArenaEvent): boolean {
     case 'analysis.turn':
     case 'embedding':
       return s.status === 'starting' ? setStatus(s, 'running') : false;
+    case 'judgement':
+      // Appended after the run, by `arena judge`: it changes nothing the list shows.
+      return false;
     default: {
       const unreachable: never = event;
       return Boolean(unreachable);

@@ -100,6 +100,9 @@ describe.skipIf(skipBrowserTests)('arena demo on a terminal, watched in Chromium
       const { events } = await readRunLog(join(runsDir, runId!, 'events.jsonl'));
       expect(Date.parse(events[0]!.ts)).toBeGreaterThanOrEqual(opened);
       expect(await page.locator('.turn').count()).toBe(12);
+      // Charts are redrawn on the next animation frame, which may come after the closing note is shown (under
+      // load the embedder's last drift points arrive with the run's end).
+      await page.locator('#drift-chart .drift-line').waitFor({ timeout: 10_000 });
       expect(await page.locator('#drift-chart .drift-line').count()).toBe(1);
       expect(await page.locator('#drift-chart .empty-label').count()).toBe(0);
       expect(await page.locator('#score-chart polyline').count()).toBeGreaterThan(0);

@@ -1,10 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { findRunLogs } from '../../src/runlog/layout.js';
 import { readRunLog } from '../../src/runlog/reader.js';
 import type { Judgement } from '../../src/runlog/events.js';
 import { fakeServer, type FakeServer, type ReceivedRequest, type Reply } from '../agents/_fake-server.js';
+import { spawnCli } from '../helpers/cli.js';
 import { runMain } from '../helpers/main-in-process.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 import { writeScenario } from './_scenario.js';
@@ -13,7 +14,7 @@ const KEY = 'sk-judge-cli-test-8c2f4e6a1b';
 const JUDGE = 'openai:gpt-4o-mini';
 
 interface JudgeOutput {
-  runs: { runId: string; runDir: string; windows: { window: [number, number]; cached: boolean; verdicts?: unknown[]; failure?: { kind: string; message: string } }[] }[];
+  runs: { runId: string; runDir: string; windows: { window: [number, number]; cached: boolean; verdicts?: unknown[]; failure?: { kind: string; message: string }; notJudged?: string }[] }[];
   judged: number;
   cached: number;
   failed: number;
@@ -221,6 +222,33 @@ describe.concurrent('arena judge', () => {
     ctx.expect(chatRequests(server)).toBe(1);
     ctx.expect(await judgementsOf(files[0]!)).toHaveLength(0);
     ctx.expect(await judgementsOf(files[1]!)).toHaveLength(1);
+  });
+
+  it('Ctrl-C stops with exit 130, keeps what was appended, and the next judge sends only the rest', async (ctx) => {
+    const { dir, server, judge, files } = await setup(ctx, [{ maxTurns: 3 }]);
+    // The first window is answered; the second hangs until the judge is interrupted.
+    server.respond((req, i) => (i === 0 ? answerTo(req) : { kind: 'hang' }));
+    const { child, exited } = spawnCli(['judge', 'runs', '--judge', JUDGE, '--window', '1', '--concurrency', '1', '--json'], {
+      cwd: dir,
+      env: { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url },
+    });
+    await vi.waitFor(() => expect(chatRequests(server)).toBe(2), { timeout: 20_000, interval: 20 });
+    child.kill('SIGINT');
+    const res = await exited;
+    ctx.expect(res.code, res.stderr).toBe(130);
+    ctx.expect(res.stderr).not.toMatch(/\n\s+at /u);
+    const out = lastJson(res.stdout);
+    ctx.expect(out.judged).toBe(1);
+    ctx.expect(out.runs[0]!.windows.map((w) => w.notJudged ?? 'judged')).toEqual(['judged', 'interrupted', 'interrupted']);
+    ctx.expect((await judgementsOf(files[0]!)).map((j) => j.window)).toEqual([[1, 1]]);
+    // The run folder's lock was released on the way out.
+    ctx.expect(existsSync(join(out.runs[0]!.runDir, 'writer.lock'))).toBe(false);
+
+    server.respond(answerTo);
+    const rest = await judge('--window', '1', '--json');
+    ctx.expect(lastJson(rest.out)).toMatchObject({ judged: 2, cached: 1 });
+    ctx.expect(chatRequests(server)).toBe(4);
+    ctx.expect((await judgementsOf(files[0]!)).map((j) => j.window)).toEqual([[1, 1], [2, 2], [3, 3]]);
   });
 
   it('bad input exits 2 with one line: a bad --judge, a missing key, a missing rubric file, no run logs', async (ctx) => {

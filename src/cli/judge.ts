@@ -11,7 +11,8 @@ const usage = `usage: arena judge [<run folder | folder | events.jsonl>...] --ju
 
 Ask a judge model whether finished runs fell into attractors, by a rubric; each answer is appended to the
 run's log as a judgement event. Finds events.jsonl at any depth under the folders given (default: the runs
-dir). A run not finished (still being written, or interrupted) is passed over with a warning (exit 2).
+dir). A run not finished (still being written, or interrupted), or whose log another process holds, is
+passed over with a warning (exit 2); the others are judged.
 Answers are cached in the logs by (judge, rubric, window and its turns): running it again sends nothing
 for windows already judged, and a killed judge picks up where it stopped.
   --judge BACKEND:MODEL  anthropic, openai or ollama, then the model (ollama:llama3.1:8b); keys and URLs

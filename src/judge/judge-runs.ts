@@ -270,8 +270,10 @@ export async function judgeRuns(options: JudgeRunsOptions): Promise<JudgeRunsRes
   const tell = () => options.onProgress?.({ ...progress });
   tell();
   let next = 0;
+  // A failed write stops every worker before its next window; the first such error is thrown at the end.
+  let fatal: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < tasks.length) {
+    while (next < tasks.length && !fatal) {
       const task = tasks[next++]!;
       try {
         if (options.signal?.aborted) {
@@ -313,6 +315,8 @@ export async function judgeRuns(options: JudgeRunsOptions): Promise<JudgeRunsRes
         if (body.failure) progress.failed++;
         progress.costUsd = result.costUsd;
         tell();
+      } catch (error) {
+        fatal ??= { error };
       } finally {
         await finishRun(task.run);
       }
@@ -320,8 +324,9 @@ export async function judgeRuns(options: JudgeRunsOptions): Promise<JudgeRunsRes
   };
   try {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, tasks.length)) }, worker));
+    if (fatal) throw fatal.error;
   } finally {
-    // A worker that threw leaves other runs' writers open: close them all (closing twice is harmless).
+    // After a failure some runs' writers are still open: close them all (closing twice is harmless).
     for (const p of open.values()) {
       const o = await p;
       if (!o) continue;

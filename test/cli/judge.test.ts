@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { findRunLogs } from '../../src/runlog/layout.js';
 import { readRunLog } from '../../src/runlog/reader.js';
+import { lockRunDir } from '../../src/runlog/writer-lock.js';
 import type { Judgement } from '../../src/runlog/events.js';
 import { fakeServer, type FakeServer, type ReceivedRequest, type Reply } from '../agents/_fake-server.js';
 import { spawnCli } from '../helpers/cli.js';
@@ -222,6 +223,27 @@ describe.concurrent('arena judge', () => {
     ctx.expect(chatRequests(server)).toBe(1);
     ctx.expect(await judgementsOf(files[0]!)).toHaveLength(0);
     ctx.expect(await judgementsOf(files[1]!)).toHaveLength(1);
+  });
+
+  it('passes over a run whose folder another process is writing, before sending anything for it', async (ctx) => {
+    const { dir, server, judge, files } = await setup(ctx, [{ maxTurns: 2 }, { maxTurns: 2 }]);
+    server.respond(answerTo);
+    const locked = dirname(files[0]!);
+    const unlock = lockRunDir(locked, files[0]!);
+    try {
+      const res = await judge('--json');
+      ctx.expect(res.code).toBe(2);
+      ctx.expect(res.err).toMatch(/warning: .*: cannot write its log: .*being written by process \d+/u);
+      ctx.expect(chatRequests(server)).toBe(1);
+      const out = lastJson(res.out);
+      ctx.expect(out.runs.find((r) => r.runDir === locked)?.windows[0]?.notJudged).toBe('unwritable');
+    } finally {
+      unlock();
+    }
+    ctx.expect(await judgementsOf(files[0]!)).toHaveLength(0);
+    ctx.expect(await judgementsOf(files[1]!)).toHaveLength(1);
+    const res = await runMain(['judge', 'runs', '--judge', JUDGE, '--quiet', '--json'], dir, { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url });
+    ctx.expect(lastJson(res.out)).toMatchObject({ judged: 1, cached: 1 });
   });
 
   it('Ctrl-C stops with exit 130, keeps what was appended, and the next judge sends only the rest', async (ctx) => {

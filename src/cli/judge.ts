@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { createJudgeClient, judgeRuns, loadRubricFile, parseJudgeFlag, rubricSet, type JudgeProgress, type JudgeRunsResult } from '../judge/index.js';
+import { LocalRateLimiter } from '../agents/limiter.js';
 import { InputError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { findRunLogs } from '../runlog/layout.js';
@@ -21,6 +22,7 @@ for windows already judged, and a killed judge picks up where it stopped.
   --only LIST            attractor names to judge, comma-separated (default: every rubric)
   --window K             judge K turns at a time (default: the whole run in one request)
   --concurrency N        requests at once (default 4)
+  --rpm N, --tpm N       at most N requests / N tokens (in + out) a minute, for the judge's rate limits
   --budget USD           stop sending once this invocation's cost reaches USD (those in flight finish);
                          windows left are reported, exit 0
   --retry-failed         send again windows whose judgement was malformed or a refusal
@@ -44,6 +46,8 @@ export default defineCommand({
         window: { type: 'string' },
         concurrency: { type: 'string' },
         budget: { type: 'string' },
+        rpm: { type: 'string' },
+        tpm: { type: 'string' },
         'retry-failed': { type: 'boolean' },
         'runs-dir': { type: 'string' },
         'log-level': { type: 'string' },
@@ -57,6 +61,12 @@ export default defineCommand({
     const windowSize = intFlag(values.window, '--window', 1);
     const concurrency = intFlag(values.concurrency, '--concurrency', 1) ?? 4;
     const budgetUsd = numberFlag(values.budget, '--budget');
+    const requestsPerMinute = intFlag(values.rpm, '--rpm', 1);
+    const tokensPerMinute = intFlag(values.tpm, '--tpm', 1);
+    const limiter =
+      requestsPerMinute !== undefined || tokensPerMinute !== undefined
+        ? new LocalRateLimiter({ ...(requestsPerMinute !== undefined ? { requestsPerMinute } : {}), ...(tokensPerMinute !== undefined ? { tokensPerMinute } : {}) })
+        : undefined;
     const file = values.rubric ? await loadRubricFile(resolve(io.cwd, values.rubric)) : undefined;
     const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
     const rubric = rubricSet({ file, only });
@@ -83,6 +93,7 @@ export default defineCommand({
         windowSize,
         concurrency,
         budgetUsd,
+        limiter,
         retryFailed: values['retry-failed'],
         signal: abort.signal,
         warn: (line) => io.stderr.write(`warning: ${line}\n`),

@@ -10,7 +10,8 @@ import { RunLogWriter } from '../runlog/writer.js';
 import { lockBatchOfRun } from '../runlog/writer-lock.js';
 import type { Usage } from '../usage.js';
 import { judgeWindow } from './judge-window.js';
-import type { JudgeTurn, TurnWindow } from './prompt.js';
+import { judgePrompt, type JudgeTurn, type TurnWindow } from './prompt.js';
+import type { RateLimiter } from '../agents/limiter.js';
 import type { JudgeClient } from './request.js';
 import type { RubricSet } from './rubric.js';
 
@@ -79,6 +80,11 @@ export interface JudgeRunsOptions {
   /** Send again windows whose judgement was malformed or a refusal (an `error` one is always sent again). */
   retryFailed?: boolean | undefined;
   malformedRetries?: number | undefined;
+  /**
+   * Requests- and tokens-per-minute limits: each window waits for room for one request of its prompt's
+   * estimated size (4 characters a token, plus the answer) and is then charged its real tokens.
+   */
+  limiter?: RateLimiter | undefined;
   signal?: AbortSignal | undefined;
   warn: (line: string) => void;
   onProgress?: ((p: JudgeProgress) => void) | undefined;
@@ -294,7 +300,13 @@ export async function judgeRuns(options: JudgeRunsOptions): Promise<JudgeRunsRes
         tell();
         let body;
         try {
+          let ticket;
+          if (options.limiter) {
+            const { system, user } = judgePrompt(rubric, task.run.turns, task.window);
+            ticket = await options.limiter.acquireRequest(Math.ceil((system.length + user.length) / 4) + 1000, options.signal);
+          }
           body = await judgeWindow(client, { rubric, turns: task.run.turns, window: task.window, malformedRetries: options.malformedRetries, signal: options.signal });
+          ticket?.settle(body.usage.inputTokens + body.usage.outputTokens);
         } catch (err) {
           if (!options.signal?.aborted) throw err;
           task.report.notJudged = 'interrupted';

@@ -3,6 +3,9 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { findRunLogs } from '../../src/runlog/layout.js';
 import { readRunLog } from '../../src/runlog/reader.js';
+import { LocalRateLimiter } from '../../src/agents/limiter.js';
+import { createJudgeClient, judgeRuns, rubricSet } from '../../src/judge/index.js';
+import { testDeps } from '../agents/_harness.js';
 import { lockRunDir } from '../../src/runlog/writer-lock.js';
 import type { Judgement } from '../../src/runlog/events.js';
 import { fakeServer, type FakeServer, type ReceivedRequest, type Reply } from '../agents/_fake-server.js';
@@ -271,6 +274,38 @@ describe.concurrent('arena judge', () => {
     ctx.expect(lastJson(rest.out)).toMatchObject({ judged: 2, cached: 1 });
     ctx.expect(chatRequests(server)).toBe(4);
     ctx.expect((await judgementsOf(files[0]!)).map((j) => j.window)).toEqual([[1, 1], [2, 2], [3, 3]]);
+  });
+
+  it('--rpm: a window waits for room in the minute before it is sent', async (ctx) => {
+    const { server, files } = await setup(ctx, [{ maxTurns: 3 }]);
+    server.respond(answerTo);
+    let t = 0;
+    const slept: number[] = [];
+    const clock = {
+      now: () => t,
+      sleep: async (ms: number) => {
+        slept.push(ms);
+        t += ms;
+      },
+    };
+    const env = { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url };
+    const client = createJudgeClient({ backend: 'openai', model: 'gpt-4o-mini' }, testDeps(env));
+    const warnings: string[] = [];
+    const result = await judgeRuns({
+      files,
+      client,
+      rubric: rubricSet(),
+      windowSize: 1,
+      concurrency: 1,
+      limiter: new LocalRateLimiter({ requestsPerMinute: 2 }, clock),
+      warn: (line) => warnings.push(line),
+    });
+    ctx.expect(warnings).toEqual([]);
+    ctx.expect(result.judged).toBe(3);
+    ctx.expect(chatRequests(server)).toBe(3);
+    // Two requests fit in the first minute; the third waited for the first to leave the window.
+    ctx.expect(slept.length).toBeGreaterThan(0);
+    ctx.expect(t).toBeGreaterThanOrEqual(60_000);
   });
 
   it('bad input exits 2 with one line: a bad --judge, a missing key, a missing rubric file, no run logs', async (ctx) => {

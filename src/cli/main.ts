@@ -22,6 +22,7 @@ const COMMANDS: Record<string, string> = {
   query: './query.js',
   import: './import.js',
   export: './export.js',
+  judge: './judge.js',
 };
 
 async function loadCommand(name: string): Promise<Command | undefined> {

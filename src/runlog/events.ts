@@ -352,6 +352,11 @@ export const JudgementSchema = z
     window: z.tuple([z.number().int().positive(), z.number().int().positive()]),
     verdicts: z.array(VerdictSchema).optional(),
     failure: JudgeFailureSchema.optional(),
+    /**
+     * Extension: a hash of what the window sent (its turns' numbers, speakers and texts, and the prompt's
+     * version), so `arena judge` knows a judgement still fits the log and sends nothing again.
+     */
+    turnsHash: z.string().optional(),
     usage: UsageSchema,
     costUsd: z.number().nonnegative(),
   })

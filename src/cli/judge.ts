@@ -1,0 +1,187 @@
+import { resolve } from 'node:path';
+import { createJudgeClient, judgeRuns, loadRubricFile, parseJudgeFlag, rubricSet, type JudgeProgress, type JudgeRunsResult } from '../judge/index.js';
+import { LocalRateLimiter } from '../agents/limiter.js';
+import { InputError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { findRunLogs } from '../runlog/layout.js';
+import { fitLine } from '../text-width.js';
+import { EXIT, defineCommand, printJson, type CliIO } from './command.js';
+import { intFlag, logLevel, numberFlag, parse } from './_args.js';
+
+const usage = `usage: arena judge [<run folder | folder | events.jsonl>...] --judge BACKEND:MODEL [options]
+
+Ask a judge model whether finished runs fell into attractors, by a rubric; each answer is appended to the
+run's log as a judgement event. Finds events.jsonl at any depth under the folders given (default: the runs
+dir). A run not finished (still being written, or interrupted), or whose log another process holds, is
+passed over with a warning (exit 2); the others are judged.
+Answers are cached in the logs by (judge, rubric, window and its turns): running it again sends nothing
+for windows already judged, and a killed judge picks up where it stopped.
+  --judge BACKEND:MODEL  anthropic, openai or ollama, then the model (ollama:llama3.1:8b); keys and URLs
+                         from the usual variables (ANTHROPIC_API_KEY, OPENAI_BASE_URL, OLLAMA_HOST, …)
+  --rubric FILE          rubric YAML: replaces built-in rubrics of the same name, adds others
+  --only LIST            attractor names to judge, comma-separated (default: every rubric)
+  --window K             judge K turns at a time (default: the whole run in one request)
+  --concurrency N        requests at once (default 4)
+  --rpm N, --tpm N       at most N requests / N tokens (in + out) a minute, for the judge's rate limits
+  --budget USD           stop sending once this invocation's cost reaches USD (those in flight finish);
+                         windows left are reported, exit 0
+  --retry-failed         send again windows whose judgement was malformed or a refusal
+                         (one that failed with an error is always sent again)
+  --runs-dir DIR         the folder to judge when none is given (default: runs)
+  --quiet                no progress line
+  --json                 print {runs: [{runId, runDir, windows: [{window, cached, verdicts?, failure?}]}],
+                         judged, cached, failed, failures, budgetStopped, costUsd, usage}`;
+
+export default defineCommand({
+  name: 'judge',
+  summary: 'judge finished runs against attractor rubrics with a language model',
+  usage,
+  async run(args, io) {
+    const { values, positionals } = parse(
+      args,
+      {
+        judge: { type: 'string' },
+        rubric: { type: 'string' },
+        only: { type: 'string' },
+        window: { type: 'string' },
+        concurrency: { type: 'string' },
+        budget: { type: 'string' },
+        rpm: { type: 'string' },
+        tpm: { type: 'string' },
+        'retry-failed': { type: 'boolean' },
+        'runs-dir': { type: 'string' },
+        'log-level': { type: 'string' },
+        quiet: { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+      usage,
+    );
+    if (!values.judge) throw new InputError('--judge BACKEND:MODEL is required (e.g. --judge openai:gpt-4o-mini)');
+    const spec = parseJudgeFlag(values.judge);
+    const windowSize = intFlag(values.window, '--window', 1);
+    const concurrency = intFlag(values.concurrency, '--concurrency', 1) ?? 4;
+    const budgetUsd = numberFlag(values.budget, '--budget');
+    const requestsPerMinute = intFlag(values.rpm, '--rpm', 1);
+    const tokensPerMinute = intFlag(values.tpm, '--tpm', 1);
+    const limiter =
+      requestsPerMinute !== undefined || tokensPerMinute !== undefined
+        ? new LocalRateLimiter({ ...(requestsPerMinute !== undefined ? { requestsPerMinute } : {}), ...(tokensPerMinute !== undefined ? { tokensPerMinute } : {}) })
+        : undefined;
+    const file = values.rubric ? await loadRubricFile(resolve(io.cwd, values.rubric)) : undefined;
+    const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+    const rubric = rubricSet({ file, only });
+    if (positionals.length === 0) positionals.push(values['runs-dir'] ?? io.env.ARENA_RUNS_DIR ?? 'runs');
+    const files = await findRunLogs(positionals.map((p) => resolve(io.cwd, p)));
+    if (files.length === 0) throw new InputError(`no events.jsonl found under ${positionals.join(', ')}`);
+
+    const logger = createLogger({
+      level: logLevel(values['log-level'], '--log-level') ?? logLevel(io.env.ARENA_LOG_LEVEL, 'ARENA_LOG_LEVEL') ?? 'warn',
+      destination: io.stderr,
+    });
+    const client = createJudgeClient(spec, { env: io.env, logger });
+
+    const abort = new AbortController();
+    const onSigint = () => abort.abort();
+    process.on('SIGINT', onSigint);
+    const progress = values.quiet ? undefined : new Progress(io);
+    let result: JudgeRunsResult;
+    try {
+      result = await judgeRuns({
+        files,
+        client,
+        rubric,
+        windowSize,
+        concurrency,
+        budgetUsd,
+        limiter,
+        retryFailed: values['retry-failed'],
+        signal: abort.signal,
+        warn: (line) => io.stderr.write(`warning: ${line}\n`),
+        onProgress: progress ? (p) => progress.update(p) : undefined,
+      });
+    } finally {
+      process.off('SIGINT', onSigint);
+      progress?.end();
+    }
+
+    io.stderr.write(`${summaryLine(result)}\n`);
+    if (result.budgetStopped > 0) {
+      io.stderr.write(`arena judge: ${result.budgetStopped} window(s) not sent: the cost budget ($${budgetUsd}) was reached; run again to judge them\n`);
+    }
+    const output = {
+      runs: result.runs.map((r) => ({ ...r })),
+      judged: result.judged,
+      cached: result.cached,
+      failed: result.failed,
+      failures: result.failures,
+      budgetStopped: result.budgetStopped,
+      costUsd: result.costUsd,
+      usage: result.usage,
+    };
+    if (values.json) printJson(io, output);
+    else io.stdout.write(render(result));
+    if (result.interrupted) return EXIT.interrupted;
+    return result.refusedRuns > 0 ? EXIT.usage : EXIT.ok;
+  },
+});
+
+function summaryLine(r: JudgeRunsResult): string {
+  const kinds = Object.entries(r.failures)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`);
+  const failed = r.failed > 0 ? `${r.failed} failed (${kinds.join(', ')})` : '0 failed';
+  const tokens = r.usage.inputTokens + r.usage.outputTokens;
+  return `judged ${r.judged} window(s), ${r.cached} cached, ${failed} · ${tokens} tokens (${r.usage.inputTokens} in, ${r.usage.outputTokens} out) · $${r.costUsd.toFixed(4)}`;
+}
+
+function render(r: JudgeRunsResult): string {
+  const out: string[] = [];
+  for (const run of r.runs) {
+    out.push(`${run.runId}  ${run.runDir}${run.skipped ? `  (${run.skipped})` : ''}`);
+    if (!run.skipped && run.windows.length === 0) out.push('  no turns');
+    for (const w of run.windows) {
+      const head = `  turns ${w.window[0]}-${w.window[1]}${w.cached ? ' (cached)' : ''}:`;
+      if (w.notJudged) out.push(`${head} not judged (${w.notJudged})`);
+      else if (w.failure) out.push(`${head} ${w.failure.kind}: ${w.failure.message}`);
+      else {
+        const present = (w.verdicts ?? []).filter((v) => v.present).map((v) => `${v.attractor} from turn ${v.onsetTurn ?? '?'} (${v.confidence.toFixed(2)})`);
+        out.push(`${head} ${present.length > 0 ? present.join(', ') : 'no attractor'}`);
+      }
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+/** `judging 3/10 windows · 2 running · 1 failed · $0.0123` on stderr: rewritten in place on a terminal, else every 10 s. */
+class Progress {
+  private last: JudgeProgress | undefined;
+  private lastPlain = 0;
+  private readonly tty: boolean;
+
+  constructor(private readonly io: CliIO) {
+    this.tty = Boolean((io.stderr as { isTTY?: boolean }).isTTY);
+  }
+
+  update(p: JudgeProgress): void {
+    this.last = p;
+    if (p.planned === 0) return;
+    if (this.tty) {
+      this.io.stderr.write(`\r\x1b[2K${fitLine(format(p), this.io.stderr)}`);
+      return;
+    }
+    const t = Date.now();
+    if (t - this.lastPlain >= 10_000) {
+      this.lastPlain = t;
+      this.io.stderr.write(`${format(p)}\n`);
+    }
+  }
+
+  end(): void {
+    if (!this.last || this.last.planned === 0) return;
+    this.io.stderr.write(this.tty ? `\r\x1b[2K${format(this.last)}\n` : `${format(this.last)}\n`);
+  }
+}
+
+function format(p: JudgeProgress): string {
+  return `judging ${p.done}/${p.planned} windows · ${p.running} running · ${p.failed} failed · $${p.costUsd.toFixed(4)}`;
+}

@@ -4,11 +4,12 @@ import { formatEval } from '../analysis/eval/format.js';
 import { CONFIDENCES, loadLabels } from '../analysis/eval/labels.js';
 import { detectorChooser } from '../analysis/run-detectors.js';
 import { InputError } from '../errors.js';
+import { parseJudgeFlag } from '../judge/request.js';
 import { findRunLogs } from '../runlog/layout.js';
 import { EXIT, defineCommand, printJson } from './command.js';
 import { parse } from './_args.js';
 
-const usage = `usage: arena eval [<run folder | folder | events.jsonl>...] --labels FILE [--source detector|log] [--json]
+const usage = `usage: arena eval [<run folder | folder | events.jsonl>...] --labels FILE [--source detector|log|judge] [--judge BACKEND:MODEL] [--json]
 
 Score attractor detection against labels: per attractor tp, fp, fn, precision, recall and F1 with 95% Wilson
 intervals, onset error, labelled end state vs the detector's, and every miss and false alarm with its evidence.
@@ -16,8 +17,13 @@ Finds events.jsonl at any depth under the folders given (default: the runs dir).
   --labels FILE          the shared format ({records: [{source, bliss, bliss_onset_turn, …}]}) or JSONL of
                          {run, attractor, present, onsetTurn} (run: a runId, a run folder, or the source path
                          of an imported transcript, e.g. dreamsim2/x.txt for …/var/backrooms_logs/dreamsim2/x.txt)
-  --source detector|log  detector (default): re-run the current detectors on the turns;
-                         log: score the attractor events already in the logs
+  --source detector|log|judge
+                         detector (default): re-run the current detectors on the turns;
+                         log: score the attractor events already in the logs;
+                         judge: score the judgement events \`arena judge\` appended (newest per window; a run
+                         whose windows failed or do not cover every turn is scored only where a window found
+                         the attractor: a failed judgement never counts as absent)
+  --judge BACKEND:MODEL  with --source judge: whose judgements (needed when a log holds several judges')
   --detectors LIST       attractor names, 'all', or attractor .yaml files, comma-separated (as arena analyze)
   --attractors a,b       score only these attractors
   --min-confidence low|medium|high
@@ -37,6 +43,7 @@ export default defineCommand({
         labels: { type: 'string' },
         source: { type: 'string', default: 'detector' },
         detectors: { type: 'string' },
+        judge: { type: 'string' },
         attractors: { type: 'string' },
         'min-confidence': { type: 'string', default: 'low' },
         'runs-dir': { type: 'string' },
@@ -49,6 +56,9 @@ export default defineCommand({
     const minConfidence = oneOf(values['min-confidence'], CONFIDENCES, '--min-confidence');
     const attractors = values.attractors?.split(',').map((s) => s.trim()).filter(Boolean);
     if (source === 'log' && values.detectors !== undefined) throw new InputError('--detectors applies to --source detector only (the logs hold what their detectors found)');
+    if (source !== 'judge' && values.judge !== undefined) throw new InputError('--judge applies to --source judge only');
+    if (source === 'judge' && values.detectors !== undefined) throw new InputError('--detectors applies to --source detector only (with --source judge the judgements are scored)');
+    const judge = values.judge === undefined ? undefined : parseJudgeFlag(values.judge);
     if (attractors?.length === 0) throw new InputError('--attractors names no attractor');
     if (positionals.length === 0) positionals.push(values['runs-dir'] ?? io.env.ARENA_RUNS_DIR ?? 'runs');
 
@@ -69,6 +79,7 @@ export default defineCommand({
       source,
       detectorsFor: detectorChooser(values.detectors, io.cwd),
       ...(attractors ? { attractors } : {}),
+      ...(judge ? { judge } : {}),
       bases: [io.cwd, dirname(labelsFile)],
       onWarning: (line) => io.stderr.write(`warning: ${line}\n`),
     });

@@ -2,13 +2,13 @@ import { dirname } from 'node:path';
 import type { ArenaEvent } from '../../runlog/events.js';
 import { describeProblems, readRunLog } from '../../runlog/reader.js';
 import type { AttractorDefinition } from '../attractor.js';
-import { detect, detectionInLog } from './detect.js';
+import { detect, detectionInJudgements, detectionInLog, type JudgeChoice } from './detect.js';
 import { SHARED_KEYS, type Confidence, type LabelSet } from './labels.js';
 import { identify, LabelMatcher, type Unmatched } from './match.js';
 import { confusion, scoreAttractor, type AttractorScore, type Confusion, type ScoredRun } from './metrics.js';
 import { summarizeRun, type RunOutcome } from './outcome.js';
 
-export const DETECTION_SOURCES = ['detector', 'log'] as const;
+export const DETECTION_SOURCES = ['detector', 'log', 'judge'] as const;
 export type DetectionSource = (typeof DETECTION_SOURCES)[number];
 
 export interface EvaluateOptions {
@@ -17,6 +17,8 @@ export interface EvaluateOptions {
   source: DetectionSource;
   /** The detectors for one run, chosen as `arena analyze` chooses them (used with source `detector`). */
   detectorsFor: (events: readonly ArenaEvent[]) => Promise<readonly AttractorDefinition[]>;
+  /** With source `judge`: whose judgements count (needed when a log holds more than one judge's). */
+  judge?: JudgeChoice;
   /** Score only these attractors (default: every attractor the matched labels name). */
   attractors?: readonly string[];
   /** Folders a run-folder reference in the labels may be relative to (the working folder, the labels file's). */
@@ -64,7 +66,12 @@ export async function evaluate(files: readonly string[], options: EvaluateOption
     for (const line of describeProblems(log)) warn(line);
     const run = identify(log.events, file, dirname(file));
     if (!matcher.offer(run)) continue;
-    const detection = options.source === 'log' ? detectionInLog(log.events) : await detect(log.events, { detectors: await options.detectorsFor(log.events) });
+    const detection =
+      options.source === 'log'
+        ? detectionInLog(log.events)
+        : options.source === 'judge'
+          ? detectionInJudgements(log.events, file, options.judge)
+          : await detect(log.events, { detectors: await options.detectorsFor(log.events) });
     outcomes.set(file, summarizeRun(run.runId, log.events, detection));
   }
   const { pairs, unmatched } = matcher.result();
@@ -79,6 +86,10 @@ export async function evaluate(files: readonly string[], options: EvaluateOption
     const bare = runs.filter((r) => r.outcome.scored.size === 0).length;
     if (bare > 0) warn(`${bare} of ${runs.length} labelled runs hold no analysis in their log (not scored); run \`arena analyze --write\` on them first, or use --source detector`);
   }
+  if (options.source === 'judge') {
+    const bare = runs.filter((r) => r.outcome.scored.size === 0).length;
+    if (bare > 0) warn(`${bare} of ${runs.length} labelled runs hold no judgement that covers every turn and did not fail (not scored); run \`arena judge\` on them first`);
+  }
 
   const labelled = ordered(runs.flatMap((r) => [...r.record.labels.keys()]));
   const wanted = options.attractors ? ordered(options.attractors) : labelled;
@@ -88,7 +99,11 @@ export async function evaluate(files: readonly string[], options: EvaluateOption
     const score = scoreAttractor(a, runs);
     if (score.n > 0) attractors.push(score);
     else if (!labelled.includes(a)) notScored.push({ attractor: a, reason: 'no matched label names it' });
-    else notScored.push({ attractor: a, reason: options.source === 'log' ? 'no labelled run holds analysis of it' : 'not among the detectors' });
+    else
+      notScored.push({
+        attractor: a,
+        reason: options.source === 'log' ? 'no labelled run holds analysis of it' : options.source === 'judge' ? 'no labelled run holds a judgement of it' : 'not among the detectors',
+      });
   }
   return {
     labels: labels.file,

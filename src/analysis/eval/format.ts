@@ -110,7 +110,8 @@ export function formatEval(report: EvalReport, runsFrom: string): string {
   const filtered = report.minConfidence === 'low' ? '' : `; confidence ≥ ${report.minConfidence}, ${report.belowConfidence} below left out`;
   out.push(`labels:  ${report.labels} (${report.format === 'jsonl' ? 'JSONL' : 'records'}${filtered})`);
   out.push(`runs:    ${plural(report.runs, 'run log')} under ${runsFrom}; ${report.matched} labelled runs matched, ${report.unlabelledRuns} without a label ignored`);
-  out.push(`source:  ${report.source === 'detector' ? 'the current detectors, re-run on the turns' : 'the attractor events already in the logs'}`);
+  const sources = { detector: 'the current detectors, re-run on the turns', log: 'the attractor events already in the logs', judge: 'the judgement events in the logs (arena judge)' };
+  out.push(`source:  ${sources[report.source]}`);
   if (report.unmatched.length > 0) out.push(`unmatched: ${plural(report.unmatched.length, 'label record')} (listed below)`);
   for (const n of report.notScored) out.push(`not scored: ${n.attractor} (${n.reason})`);
   out.push('');

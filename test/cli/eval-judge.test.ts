@@ -5,24 +5,11 @@ import { fakeServer, type ReceivedRequest, type Reply } from '../agents/_fake-se
 import { runMain } from '../helpers/main-in-process.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 import { writeScenario } from './_scenario.js';
+import { openAIJudgeReply } from '../judge/_openai-completion.js';
 
 const KEY = 'sk-eval-judge-test-5d1e';
 
-/** An OpenAI chat completion whose message is `content` (an answer) or a refusal. */
-function completion(content: string | null, refusal: string | null = null): Reply {
-  return {
-    kind: 'status',
-    status: 200,
-    json: {
-      id: 'chatcmpl-eval-judge',
-      object: 'chat.completion',
-      created: 1_700_000_000,
-      model: 'gpt-4o-mini',
-      choices: [{ index: 0, message: { role: 'assistant', content, refusal }, logprobs: null, finish_reason: 'stop' }],
-      usage: { prompt_tokens: 500, completion_tokens: 40, total_tokens: 540 },
-    },
-  };
-}
+const completion = openAIJudgeReply;
 
 /** Every attractor of the request's schema absent, except spiritual_bliss, present from the window's second turn. */
 function blissFromTurn2(req: ReceivedRequest): Reply {

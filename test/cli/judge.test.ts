@@ -13,6 +13,7 @@ import { spawnCli } from '../helpers/cli.js';
 import { runMain } from '../helpers/main-in-process.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 import { writeScenario } from './_scenario.js';
+import { openAIJudgeReply } from '../judge/_openai-completion.js';
 
 const KEY = 'sk-judge-cli-test-8c2f4e6a1b';
 const JUDGE = 'openai:gpt-4o-mini';
@@ -28,20 +29,7 @@ interface JudgeOutput {
   usage: { inputTokens: number; outputTokens: number };
 }
 
-function completion(content: string | null, refusal: string | null): Reply {
-  return {
-    kind: 'status',
-    status: 200,
-    json: {
-      id: 'chatcmpl-judge',
-      object: 'chat.completion',
-      created: 1_700_000_000,
-      model: 'gpt-4o-mini',
-      choices: [{ index: 0, message: { role: 'assistant', content, refusal }, logprobs: null, finish_reason: 'stop' }],
-      usage: { prompt_tokens: 800, completion_tokens: 60, total_tokens: 860 },
-    },
-  };
-}
+const completion = openAIJudgeReply;
 
 /** An answer of the schema the request carries: every attractor of its enum, absent, except bliss from the window's first turn. */
 function answerTo(req: ReceivedRequest): Reply {

@@ -4,6 +4,7 @@ import { createJudgeClient, judgeWindow, parseJudgeFlag, rubricSet, type JudgeBa
 import { InputError } from '../../src/errors.js';
 import { fakeServer, type Reply } from '../agents/_fake-server.js';
 import { testDeps } from '../agents/_harness.js';
+import { openAIJudgeCompletion } from './_openai-completion.js';
 
 const KEY = 'sk-judge-test-5e1c7a9b3d';
 
@@ -43,9 +44,9 @@ const wire: Record<JudgeBackend, { answer(value: unknown): Reply; refusal(): Rep
   },
   openai: {
     path: '/chat/completions',
-    answer: (value) => ok(openAICompletion(typeof value === 'string' ? value : JSON.stringify(value), null)),
-    refusal: () => ok(openAICompletion(null, 'I cannot help with judging this transcript.')),
-    prose: (text) => ok(openAICompletion(text, null)),
+    answer: (value) => ok(openAIJudgeCompletion(typeof value === 'string' ? value : JSON.stringify(value), null)),
+    refusal: () => ok(openAIJudgeCompletion(null, 'I cannot help with judging this transcript.')),
+    prose: (text) => ok(openAIJudgeCompletion(text, null)),
     schemaOf: (body) => {
       const f = (body as { response_format: { type: string; json_schema: { name: string; strict: boolean; schema: unknown } } }).response_format;
       expect(f.type).toBe('json_schema');
@@ -79,17 +80,6 @@ function anthropicMessage(content: unknown[], stopReason: string) {
     stop_reason: stopReason,
     stop_sequence: null,
     usage: { input_tokens: 800, output_tokens: 60, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
-  };
-}
-
-function openAICompletion(content: string | null, refusal: string | null) {
-  return {
-    id: 'chatcmpl-judge',
-    object: 'chat.completion',
-    created: 1_700_000_000,
-    model: MODELS.openai,
-    choices: [{ index: 0, message: { role: 'assistant', content, refusal }, logprobs: null, finish_reason: 'stop' }],
-    usage: { prompt_tokens: 800, completion_tokens: 60, total_tokens: 860 },
   };
 }
 

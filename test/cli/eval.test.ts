@@ -256,7 +256,7 @@ describe.concurrent('arena eval', () => {
       [[join(root, 'empty'), '--labels', good], /no events\.jsonl found under/],
       [[join(root, 'nowhere'), '--labels', good], /nowhere: no such file or folder/],
       [[runs, '--labels', nomatch], /none of the 1 label records matched a run .*'elsewhere\/z\.txt'.*'dreamsim2\/x\.txt' matches a run whose run\.started source\.path is \/data\/var\/backrooms_logs\/dreamsim2\/x\.txt/],
-      [[runs, '--labels', good, '--source', 'judge'], /--source must be one of detector, log, got 'judge'/],
+      [[runs, '--labels', good, '--source', 'oracle'], /--source must be one of detector, log, judge, got 'oracle'/],
       [[runs, '--labels', good, '--min-confidence', 'certain'], /--min-confidence must be one of low, medium, high/],
       [[runs, '--labels', good, '--attractors', 'dragons'], /--attractors: no label names dragons/],
       [[runs, '--labels', good, '--source', 'log', '--detectors', 'silence'], /--detectors applies to --source detector only/],

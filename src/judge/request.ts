@@ -4,7 +4,9 @@ import { Ollama } from 'ollama';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { AgentError, InputError } from '../errors.js';
-import type { Usage } from '../usage.js';
+import { emptyUsage, type Usage } from '../usage.js';
+import { anthropicUsage, AnthropicUsageShape } from '../agents/chat/anthropic.js';
+import { openAIUsageOf, OpenAIUsageShape } from '../agents/chat/openai.js';
 import { timerSleep, type Sleep } from '../clock.js';
 import { priceFor, type Price, type PriceTable } from '../agents/prices.js';
 import { resolveEndpoint, type Provider } from '../agents/remote/endpoint.js';
@@ -99,7 +101,7 @@ const Count = z.number().nullish();
 const AnthropicMessage = z.looseObject({
   stop_reason: z.string().nullish(),
   content: z.array(z.looseObject({ type: z.string(), name: z.string().optional(), input: z.unknown().optional(), text: z.string().optional() })),
-  usage: z.looseObject({ input_tokens: Count, output_tokens: Count, cache_creation_input_tokens: Count, cache_read_input_tokens: Count }),
+  usage: AnthropicUsageShape,
 });
 
 const OpenAICompletion = z.looseObject({
@@ -109,7 +111,7 @@ const OpenAICompletion = z.looseObject({
       finish_reason: z.string().nullish(),
     }),
   ),
-  usage: z.looseObject({ prompt_tokens: Count, completion_tokens: Count, prompt_tokens_details: z.looseObject({ cached_tokens: Count }).nullish() }).nullish(),
+  usage: OpenAIUsageShape.nullish(),
 });
 
 const OllamaResponse = z.looseObject({
@@ -172,15 +174,7 @@ export function createJudgeClient(spec: JudgeSpec, deps: JudgeDeps): JudgeClient
           const parsed = AnthropicMessage.safeParse(raw);
           if (!parsed.success) return shapeProblem('malformed Messages API response', parsed.error);
           const m = parsed.data;
-          const u = m.usage;
-          const read = u.cache_read_input_tokens ?? 0;
-          const write = u.cache_creation_input_tokens ?? 0;
-          const usage: Usage = {
-            inputTokens: (u.input_tokens ?? 0) + read + write,
-            outputTokens: u.output_tokens ?? 0,
-            ...(u.cache_read_input_tokens != null ? { cacheReadTokens: read } : {}),
-            ...(u.cache_creation_input_tokens != null ? { cacheWriteTokens: write } : {}),
-          };
+          const usage: Usage = { ...emptyUsage(), ...anthropicUsage(m.usage, true) };
           const text = m.content.filter((b) => b.type === 'text').map((b) => b.text ?? '').join('').trim();
           if (m.stop_reason === 'refusal') return { usage, outcome: { kind: 'refusal', message: text || 'stop_reason refusal' } };
           const call = m.content.find((b) => b.type === 'tool_use' && b.name === ANSWER_TOOL);
@@ -223,12 +217,7 @@ export function createJudgeClient(spec: JudgeSpec, deps: JudgeDeps): JudgeClient
           );
           const parsed = OpenAICompletion.safeParse(raw);
           if (!parsed.success) return shapeProblem('malformed chat.completion', parsed.error);
-          const u = parsed.data.usage;
-          const usage: Usage = {
-            inputTokens: u?.prompt_tokens ?? 0,
-            outputTokens: u?.completion_tokens ?? 0,
-            ...(typeof u?.prompt_tokens_details?.cached_tokens === 'number' ? { cacheReadTokens: u.prompt_tokens_details.cached_tokens } : {}),
-          };
+          const usage: Usage = { ...emptyUsage(), ...(parsed.data.usage ? openAIUsageOf(parsed.data.usage) : {}) };
           const choice = parsed.data.choices[0];
           if (!choice) return { usage, outcome: { kind: 'malformed', problem: 'no choices in the response' } };
           if (choice.message.refusal) return { usage, outcome: { kind: 'refusal', message: choice.message.refusal } };

@@ -8,6 +8,7 @@ import { buildChatView } from '../chat-view.js';
 import { estimateTokens } from '../_tokens.js';
 import { remoteTurn, type ProviderPart } from '../remote/remote-turn.js';
 import { MalformedChunkError } from '../remote/stream-errors.js';
+import type { Usage } from '../../usage.js';
 import { remoteSetup } from '../remote/setup.js';
 import { sdkLogger, sdkLogLevel } from '../remote/redact.js';
 
@@ -16,7 +17,8 @@ type AnthropicSpec = z.infer<typeof AnthropicAgentSchema>;
 const DEFAULT_MAX_TOKENS = 2048;
 
 const Count = z.number().nullish();
-const UsageShape = z.looseObject({
+/** Usage as the Messages API reports it. */
+export const AnthropicUsageShape = z.looseObject({
   input_tokens: Count,
   output_tokens: Count,
   cache_creation_input_tokens: Count,
@@ -24,11 +26,11 @@ const UsageShape = z.looseObject({
 });
 /** The fields we read from each streamed event; anything else in them is ignored. */
 const EventShape = z.discriminatedUnion('type', [
-  z.looseObject({ type: z.literal('message_start'), message: z.looseObject({ usage: UsageShape }) }),
+  z.looseObject({ type: z.literal('message_start'), message: z.looseObject({ usage: AnthropicUsageShape }) }),
   z.looseObject({ type: z.literal('content_block_start'), content_block: z.looseObject({ type: z.string(), text: z.string().optional() }) }),
   z.looseObject({ type: z.literal('content_block_delta'), delta: z.looseObject({ type: z.string(), text: z.string().optional(), thinking: z.string().optional() }) }),
   z.looseObject({ type: z.literal('content_block_stop') }),
-  z.looseObject({ type: z.literal('message_delta'), delta: z.looseObject({ stop_reason: z.string().nullish() }), usage: UsageShape.optional() }),
+  z.looseObject({ type: z.literal('message_delta'), delta: z.looseObject({ stop_reason: z.string().nullish() }), usage: AnthropicUsageShape.optional() }),
   z.looseObject({ type: z.literal('message_stop') }),
 ]);
 
@@ -50,21 +52,23 @@ function finishReason(stop: string | null | undefined): FinishReason {
 
 /**
  * Our usage from Anthropic's: input counts cache reads and writes too. message_delta repeats counts
- * cumulatively, sometimes without the cache fields; its input count is used only when they are there.
+ * cumulatively, sometimes without the cache fields; its input count is used only when they are there
+ * (`complete`: a whole response's usage, which has them all).
  */
-function usageOf(u: z.infer<typeof UsageShape>, complete: boolean): ProviderPart {
+export function anthropicUsage(u: z.infer<typeof AnthropicUsageShape>, complete: boolean): Partial<Usage> {
   const write = u.cache_creation_input_tokens ?? 0;
   const read = u.cache_read_input_tokens ?? 0;
   const inputKnown = typeof u.input_tokens === 'number' && (complete || (u.cache_creation_input_tokens != null && u.cache_read_input_tokens != null));
   return {
-    type: 'usage',
-    usage: {
-      ...(inputKnown ? { inputTokens: (u.input_tokens ?? 0) + write + read } : {}),
-      ...(typeof u.output_tokens === 'number' ? { outputTokens: u.output_tokens } : {}),
-      ...(u.cache_read_input_tokens != null ? { cacheReadTokens: read } : {}),
-      ...(u.cache_creation_input_tokens != null ? { cacheWriteTokens: write } : {}),
-    },
+    ...(inputKnown ? { inputTokens: (u.input_tokens ?? 0) + write + read } : {}),
+    ...(typeof u.output_tokens === 'number' ? { outputTokens: u.output_tokens } : {}),
+    ...(u.cache_read_input_tokens != null ? { cacheReadTokens: read } : {}),
+    ...(u.cache_creation_input_tokens != null ? { cacheWriteTokens: write } : {}),
   };
+}
+
+function usageOf(u: z.infer<typeof AnthropicUsageShape>, complete: boolean): ProviderPart {
+  return { type: 'usage', usage: anthropicUsage(u, complete) };
 }
 
 /**

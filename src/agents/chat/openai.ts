@@ -10,6 +10,7 @@ import { remoteTurn, type ProviderPart } from '../remote/remote-turn.js';
 import { MalformedChunkError } from '../remote/stream-errors.js';
 import { remoteSetup, type RemoteSetup } from '../remote/setup.js';
 import { sdkLogger, sdkLogLevel } from '../remote/redact.js';
+import type { Usage } from '../../usage.js';
 
 type OpenAISpec = z.infer<typeof OpenAIAgentSchema>;
 
@@ -54,18 +55,18 @@ export function openAIFinishReason(reason: string): FinishReason {
   }
 }
 
-export function openAIUsage(u: z.infer<typeof OpenAIUsageShape>): ProviderPart {
+/** Our usage from what OpenAI and compatible servers report. */
+export function openAIUsageOf(u: z.infer<typeof OpenAIUsageShape>): Partial<Usage> {
   return {
-    type: 'usage',
-    usage: {
-      ...(typeof u.prompt_tokens === 'number' ? { inputTokens: u.prompt_tokens } : {}),
-      ...(typeof u.completion_tokens === 'number' ? { outputTokens: u.completion_tokens } : {}),
-      ...(typeof u.prompt_tokens_details?.cached_tokens === 'number' ? { cacheReadTokens: u.prompt_tokens_details.cached_tokens } : {}),
-      ...(typeof u.completion_tokens_details?.reasoning_tokens === 'number'
-        ? { reasoningTokens: u.completion_tokens_details.reasoning_tokens }
-        : {}),
-    },
+    ...(typeof u.prompt_tokens === 'number' ? { inputTokens: u.prompt_tokens } : {}),
+    ...(typeof u.completion_tokens === 'number' ? { outputTokens: u.completion_tokens } : {}),
+    ...(typeof u.prompt_tokens_details?.cached_tokens === 'number' ? { cacheReadTokens: u.prompt_tokens_details.cached_tokens } : {}),
+    ...(typeof u.completion_tokens_details?.reasoning_tokens === 'number' ? { reasoningTokens: u.completion_tokens_details.reasoning_tokens } : {}),
   };
+}
+
+export function openAIUsage(u: z.infer<typeof OpenAIUsageShape>): ProviderPart {
+  return { type: 'usage', usage: openAIUsageOf(u) };
 }
 
 /** An OpenAI client for one call: our fetch, the call's retry budget, no key or setting read from process.env. */

@@ -133,7 +133,7 @@ export function principalComponents(rows: readonly Float64Array[], dims: number,
   const components: Float64Array[] = [];
   const variances: number[] = [];
   for (let c = 0; c < k; c++) {
-    let v = new Float64Array(dims);
+    let v: Float64Array = new Float64Array(dims);
     for (let i = 0; i < dims; i++) v[i] = 1 + ((i * 7919 + c * 104729) % 97) / 97;
     let lambda = 0;
     for (let iter = 0; iter < 300; iter++) {

@@ -105,7 +105,7 @@ describe('arena export --parquet', () => {
     expect(await main(['export', '--parquet', 'pq', 'runs', '--json'], io)).toBe(0);
     const res = lastJson(out()) as { files: string[]; runs: number; turns: number };
     expect(res).toMatchObject({ runs: 6, turns: 17 });
-    expect(res.files.map((f) => f.slice(join(dir, 'pq').length + 1))).toEqual(['runs.parquet', 'turns.parquet', 'attractors.parquet', 'analysis.parquet']);
+    expect(res.files.map((f) => f.slice(join(dir, 'pq').length + 1))).toEqual(['runs.parquet', 'turns.parquet', 'attractors.parquet', 'analysis.parquet', 'embeddings.parquet']);
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
     const rows = (await c.runAndReadAll(`SELECT count(*)::INTEGER, count(DISTINCT runId)::INTEGER, min(text) FROM read_parquet('${join(dir, 'pq', 'turns.parquet')}')`)).getRowsJson();

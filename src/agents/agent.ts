@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Sleep } from '../clock.js';
 import type { Usage } from '../usage.js';
 import type { LimiterRegistry } from './limiter.js';
+import type { ModelCallCache } from './remote/call-cache.js';
 
 /** One entry of the shared conversation, as every agent sees it before its own view is built. */
 export interface TranscriptEntry {
@@ -48,6 +49,11 @@ export interface AgentStreamOptions {
   stop: readonly string[];
   /** Run seed; deterministic generators derive their randomness from it. */
   seed: number;
+  /**
+   * The turn starts with this text and the backend continues it. The stream yields only the
+   * continuation; the caller puts the prefill in front (the turn's text is prefill + continuation).
+   */
+  prefill?: string;
 }
 
 export type FinishReason =
@@ -71,6 +77,8 @@ export type AgentStreamPart =
       costUsd?: number;
       /** Attempts the backend made, counting the one that succeeded. */
       attempts?: number;
+      /** Every answer of the turn came from the record/replay cache: nothing was sent, nothing paid. */
+      replay?: boolean;
     }
   | {
       /** An attempt failed. willRetry=false means the turn is lost and the stream ends. */
@@ -118,4 +126,9 @@ export interface AgentDeps {
    * created with the same deps object share limiters with each other only.
    */
   limiters?: LimiterRegistry;
+  /**
+   * Record/replay cache of model calls over HTTP. Without it, the cache `ARENA_CACHE_DIR` names in `env`
+   * (if any) is used.
+   */
+  cache?: ModelCallCache;
 }

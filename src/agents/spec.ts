@@ -26,6 +26,11 @@ const common = {
   kickoff: z.string().optional(),
   /** Extra stop strings for this agent. */
   stop: z.array(z.string()).optional(),
+  /**
+   * Every turn this agent generates starts with this text and the backend continues it (Anthropic
+   * assistant prefill, a final assistant message elsewhere, the document itself for simulators).
+   */
+  prefill: z.string().min(1).optional(),
 };
 
 /** Connection and reliability settings shared by model backends. */

@@ -15,6 +15,28 @@ export interface SpeakerSetup {
   openings: string[];
   /** Pace for streaming opening lines. */
   chunkDelayMs: number;
+  /** Every generated turn of this agent starts with this text (the agent spec's `prefill`). */
+  prefill?: string;
+}
+
+/**
+ * Prefills asked for one turn only: the next turn of an agent (or of whoever speaks next). `take` hands
+ * out, and forgets, the one for the turn that is starting.
+ */
+export class PendingPrefills {
+  private pending: { agentId: string | undefined; text: string }[] = [];
+
+  /** Prefill the next turn of `agentId` (of whoever speaks next when absent); replaces one asked for the same. */
+  add(text: string, agentId?: string): void {
+    this.pending = [...this.pending.filter((p) => p.agentId !== agentId), { agentId, text }];
+  }
+
+  take(agentId: string): string | undefined {
+    const i = this.pending.findIndex((p) => p.agentId === agentId || p.agentId === undefined);
+    if (i < 0) return undefined;
+    const [found] = this.pending.splice(i, 1);
+    return found!.text;
+  }
 }
 
 export interface GenerateDeps {
@@ -26,6 +48,8 @@ export interface GenerateDeps {
   now: () => number;
   sleep: Sleep;
   logger: Logger;
+  /** One-off prefills (run start options, the viewer); they win over the speaker's own. */
+  prefills?: PendingPrefills;
 }
 
 /**
@@ -50,6 +74,8 @@ export async function generateTurn(input: TurnInput, signal: AbortSignal, deps: 
   const agentId = input.speaker.id;
   const started = deps.now();
   const opening = nextOpening(speaker.openings, input.transcript, agentId);
+  // An opening line is said verbatim: nothing to continue.
+  const prefill = opening !== undefined ? undefined : deps.prefills?.take(agentId) || speaker.prefill || undefined;
   // A child logger per turn costs more than a scripted turn: made only when something is logged.
   const log = () => deps.logger.child({ agentId, turn });
   const stream =
@@ -64,8 +90,11 @@ export async function generateTurn(input: TurnInput, signal: AbortSignal, deps: 
           sampling: speaker.sampling,
           stop: speaker.stop,
           seed: deps.seed,
+          ...(prefill !== undefined ? { prefill } : {}),
         });
-  let text = '';
+  // A prefilled turn is the prefill followed by what the agent writes; live listeners see the prefill first.
+  let text = prefill ?? '';
+  if (prefill !== undefined) bus.delta({ turn, agentId, text: prefill });
   let thinking = '';
   let attempt = 1;
   // Until the current attempt yields something, say so every second: a hung provider must not look idle.
@@ -116,8 +145,9 @@ export async function generateTurn(input: TurnInput, signal: AbortSignal, deps: 
             const info = describeError(part.error);
             throw new RecordedAgentError(`${agentId}: ${info.message}`, { agentId, ...(info.status ? { status: info.status } : {}) });
           }
-          // The next attempt streams the turn from the start.
-          text = '';
+          // The next attempt streams the turn from the start (from the prefill, shown again).
+          text = prefill ?? '';
+          if (prefill !== undefined) bus.delta({ turn, agentId, text: prefill });
           thinking = '';
           attempt = part.attempt + 1;
           attemptStarted = deps.now();
@@ -134,6 +164,8 @@ export async function generateTurn(input: TurnInput, signal: AbortSignal, deps: 
             latencyMs: Math.max(0, deps.now() - started),
             attempts: part.attempts ?? attempt,
             ...(thinking ? { thinking } : {}),
+            ...(part.replay ? { replay: true as const } : {}),
+            ...(prefill !== undefined ? { prefill } : {}),
           };
         default: {
           const never: never = part;

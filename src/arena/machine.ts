@@ -25,6 +25,10 @@ export interface TurnOutput {
   latencyMs: number;
   attempts: number;
   thinking?: string;
+  /** Answered from the record/replay cache. */
+  replay?: true;
+  /** The text the turn was started from (its `text` begins with it). */
+  prefill?: string;
 }
 
 export interface MachineInput {
@@ -184,6 +188,8 @@ export const conversationMachine = setup({
         attempts: out.attempts,
         ...(out.thinking ? { thinking: out.thinking } : {}),
         ...(out.text.trim() === '' ? { empty: true } : {}),
+        ...(out.replay ? { replay: true } : {}),
+        ...(out.prefill !== undefined ? { prefill: out.prefill } : {}),
       };
       return { type: 'log' as const, body };
     }),

@@ -9,6 +9,8 @@ export type RunCommand =
   | { type: 'inject'; by: string; text: string; as?: string }
   /** A detector's perturbation: like inject, recorded as kind 'perturb'. */
   | { type: 'perturb'; by: string; text: string; as?: string }
+  /** Start the next turn of `agentId` (of whoever speaks next when absent) from `text`; the agent continues it. */
+  | { type: 'prefill'; by: string; text: string; agentId?: string }
   /** A detector found an attractor; the run applies the scenario's onAttractor actions. */
   | { type: 'attractor'; attractor: string; turn: number };
 

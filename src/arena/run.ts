@@ -13,7 +13,9 @@ import type { RunState } from './run-state.js';
 import { silentLogger } from '../logger.js';
 import { RunLogError, describeError } from '../errors.js';
 import { EventBus } from './event-bus.js';
-import { generateTurn, type SpeakerSetup } from './generate-turn.js';
+import { generateTurn, PendingPrefills, type SpeakerSetup } from './generate-turn.js';
+import type { ModelCallCache } from '../agents/remote/call-cache.js';
+import { InputError } from '../errors.js';
 import { conversationMachine, type Ending, type MachineContext, type MachineEvent, type MachineInput, type TurnInput } from './machine.js';
 import type { RunCommand, RunControl, RunObserver } from './observer.js';
 import type { LiveStatus, RunHandle, RunResult } from './run-handle.js';
@@ -66,6 +68,10 @@ export interface StartRunOptions {
   meta?: Record<string, unknown>;
   /** Writes the run log's bytes instead of `fs.writeSync` (tests: a disk that fills up). */
   logWrite?: WriteBytes;
+  /** Record/replay cache of the agents' model calls (`--cache`). */
+  cache?: ModelCallCache;
+  /** Start the first turn this run generates for `agentId` (for whoever speaks first when absent) from `text`. */
+  firstTurnPrefill?: { agentId?: string; text: string };
 }
 
 /** `20261122T101728Z-demo-3fa1`: sorts by time, readable, unique without coordination. */
@@ -112,6 +118,14 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   const speakers = speakersOf(scenario, agents);
   const participants: Participant[] = scenario.agents.map((a) => ({ id: a.id, name: a.name ?? a.id }));
   const firstIndex = Math.max(0, scenario.first ? participants.findIndex((p) => p.id === scenario.first) : 0);
+  const prefills = new PendingPrefills();
+  if (options.firstTurnPrefill) {
+    const { agentId, text } = options.firstTurnPrefill;
+    if (agentId !== undefined && !participants.some((p) => p.id === agentId)) {
+      throw new InputError(`cannot prefill a turn of '${agentId}': no such agent (agents: ${participants.map((p) => p.id).join(', ')})`);
+    }
+    prefills.add(text, agentId);
+  }
 
   // A resumed run's log is checked, cut and locked before anything happens. A new run's log is opened in the
   // background while its first turn starts (its events wait in memory until then, a few milliseconds): with
@@ -135,7 +149,7 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   // Generations still settling after the machine moved on (an aborted turn records itself as failed).
   const inflight = new Set<Promise<unknown>>();
   const generate = (input: TurnInput, signal: AbortSignal) => {
-    const p = generateTurn(input, signal, { speakers, participants, bus, seed: scenario.seed, now: () => now().getTime(), sleep, logger });
+    const p = generateTurn(input, signal, { speakers, participants, bus, seed: scenario.seed, now: () => now().getTime(), sleep, logger, prefills });
     inflight.add(p);
     const forget = () => void inflight.delete(p);
     p.then(forget, forget);
@@ -152,6 +166,13 @@ export async function startRun(options: StartRunOptions): Promise<RunHandle> {
       }
     }
     logger.info({ command: cmd.type, by: 'by' in cmd ? cmd.by : undefined }, 'command');
+    if (cmd.type === 'prefill') {
+      if (cmd.agentId !== undefined && !participants.some((p) => p.id === cmd.agentId)) {
+        throw new Error(`cannot prefill a turn of '${cmd.agentId}': no such agent (agents: ${participants.map((p) => p.id).join(', ')})`);
+      }
+      // Taken when the agent's next turn starts, so it never changes a turn already under way.
+      return prefills.add(cmd.text, cmd.agentId);
+    }
     actor.send(toMachine(cmd));
   };
   const control: RunControl = { runId, publish: (body) => bus.publish(body), send };
@@ -267,6 +288,7 @@ function agentDepsOf(options: StartRunOptions, logger: Logger, sleep: Sleep): Ag
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.limiters ? { limiters: options.limiters } : {}),
     ...(options.scenario.prices ? { prices: options.scenario.prices } : {}),
+    ...(options.cache ? { cache: options.cache } : {}),
   };
 }
 
@@ -291,6 +313,7 @@ function speakersOf(scenario: Scenario, agents: readonly Agent[]): Map<string, S
       stop: [...(spec.stop ?? [])],
       openings: openingLines(spec.opening),
       chunkDelayMs: spec.backend === 'scripted' ? (spec.generator.chunkDelayMs ?? 0) : 0,
+      ...(spec.prefill ? { prefill: spec.prefill } : {}),
     });
   });
   return speakers;
@@ -364,6 +387,8 @@ function toMachine(cmd: RunCommand): MachineEvent {
       return { type: 'INJECT', by: cmd.by, text: cmd.text, ...(cmd.as ? { as: cmd.as } : {}), kind: cmd.type };
     case 'attractor':
       return { type: 'ATTRACTOR', attractor: cmd.attractor, turn: cmd.turn };
+    case 'prefill':
+      throw new Error('a prefill is not a machine event');
     default: {
       const never: never = cmd;
       throw new Error(`unknown command ${JSON.stringify(never)}`);

@@ -9,6 +9,8 @@ import { EXIT, printJson, type CliIO } from './command.js';
 import { transcriptPrinter } from './_transcript-printer.js';
 import { intFlag, logLevel } from './_args.js';
 import { eventsFileOf } from '../runlog/layout.js';
+import { ModelCallCache } from '../agents/remote/call-cache.js';
+import { InputError } from '../errors.js';
 
 /** Flags shared by demo, run and resume. */
 export const RUN_FLAGS = {
@@ -25,6 +27,7 @@ export const RUN_FLAGS = {
   'log-level': { type: 'string' },
   embeddings: { type: 'string' },
   fast: { type: 'boolean' },
+  cache: { type: 'string' },
 } as const;
 
 export const RUN_FLAGS_HELP = `  --runs-dir DIR     where run folders go (default: runs)
@@ -36,6 +39,7 @@ export const RUN_FLAGS_HELP = `  --runs-dir DIR     where run folders go (defaul
   --quiet            do not print the transcript
   --persist-deltas   also write streamed tokens (turn.delta) to the log
   --fast             scripted agents stream without their pause between chunks
+  --cache DIR        record model calls in DIR and answer repeated identical ones from it (no request, cost 0)
   --embeddings K     live embedding analysis: offline | openai | ollama | none (default none; demo: offline)
   --log-level L      operational log level in <run>/arena.log (default info)`;
 
@@ -53,6 +57,14 @@ export interface RunFlagValues {
   'log-level'?: string;
   embeddings?: string;
   fast?: boolean;
+  cache?: string;
+}
+
+/** The record/replay cache `--cache DIR` names (exit 2 when DIR cannot be written); warnings go to stderr. */
+export async function cacheOf(values: { cache?: string | undefined }, io: CliIO): Promise<ModelCallCache | undefined> {
+  if (values.cache === undefined) return undefined;
+  if (values.cache.trim() === '') throw new InputError('--cache needs a folder');
+  return ModelCallCache.open(resolve(io.cwd, values.cache), { label: '--cache', onWarning: (m) => io.stderr.write(`arena: warning: ${m}\n`) });
 }
 
 export function runsDirOf(values: RunFlagValues, io: CliIO): string {
@@ -121,6 +133,8 @@ export async function executeRun(
   const { viewByDefault = false, waitForPageMs = 0 } = typeof show === 'boolean' ? { viewByDefault: show } : show;
   const { createWriteStream, mkdirSync } = await import('node:fs');
   const { scenario } = options;
+  // A folder that cannot be written is bad input, refused before anything starts.
+  const cache = await cacheOf(values, io);
   // Known before the run starts, so the viewer's address can name the run the page should show.
   const runId = options.resume?.state.started.runId ?? options.runId ?? newRunId(scenario.name);
   const transcriptOut = values.json ? io.stderr : io.stdout;
@@ -185,6 +199,7 @@ export async function executeRun(
       logger,
       observers,
       persistDeltas: values['persist-deltas'] ?? false,
+      ...(cache ? { cache } : {}),
       // A viewer shows the run from its memory: history and live events alike, never its log.
       keepEvents: viewer !== undefined,
     });

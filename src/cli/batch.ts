@@ -16,6 +16,8 @@ import type { WrittenSummary } from '../batch/summary.js';
 import { defineCommand, EXIT, printJson, type CliIO } from './command.js';
 import { intFlag, logLevel, numberFlag, parse } from './_args.js';
 import { lockRunDir, lockStaleMsOf } from '../runlog/writer-lock.js';
+import { CACHE_DIR_ENV } from '../agents/remote/call-cache.js';
+import { cacheOf } from './_run-command.js';
 
 const usage = `usage: arena batch <plan.yaml> [options]
        arena batch resume <batch folder> [options]
@@ -40,7 +42,9 @@ and starts the rest. Exit codes: 0 done, 1 some run failed, 2 bad input, 130 int
   --from DIR          (collect) a worker's runs dir to gather logs from; repeatable
   --json              print {batchId, batchDir, runs: {planned, completed, failed, skipped}} last on stdout
   --quiet             no progress line
-  --log-level L       level of <batch>/batch.log (default info)`;
+  --log-level L       level of <batch>/batch.log (default info)
+  --cache DIR         record model calls in DIR and answer repeated identical ones from it (not with --queue:
+                      give the workers ARENA_CACHE_DIR instead)`;
 
 const FLAGS = {
   'runs-dir': { type: 'string' },
@@ -56,6 +60,7 @@ const FLAGS = {
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   'log-level': { type: 'string' },
+  cache: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parse<typeof FLAGS>>['values'];
@@ -185,8 +190,12 @@ export default defineCommand({
   name: 'batch',
   summary: 'run a matrix of conversations (scenarios × pairings × repetitions × parameters)',
   usage,
-  async run(args, io) {
+  async run(args, given) {
     const { values, positionals } = parse(args, FLAGS, usage);
+    // The runs (here or in the process pool's children) find the cache through their environment.
+    if (values.cache !== undefined && values.queue) throw new InputError('--cache is for batches run here; with --queue, start the workers with ARENA_CACHE_DIR=<folder>');
+    const cache = await cacheOf(values, given);
+    const io: CliIO = cache ? { ...given, env: { ...given.env, [CACHE_DIR_ENV]: cache.dir } } : given;
     const numbers = numericFlags(values); // bad numbers are refused before anything is written
     if (numbers.processes !== undefined && values.queue) throw new InputError('--processes is for local batches; with --queue, start more workers');
     if (values.queue) await (await import('../batch/queue/connection.js')).probeRedis(values.queue);

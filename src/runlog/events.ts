@@ -120,6 +120,10 @@ export const TurnCompletedSchema = z.object({
   thinking: z.string().optional(),
   /** True when the turn has no visible text (after trimming whitespace). */
   empty: z.boolean().optional(),
+  /** Extension: answered from the record/replay cache (`--cache`); nothing was sent, and costUsd is 0. */
+  replay: z.boolean().optional(),
+  /** Extension: the turn was started from this text (`text` begins with it; the agent wrote the rest). */
+  prefill: z.string().optional(),
 });
 
 export const TurnFailedSchema = z.object({

@@ -24,6 +24,12 @@ export const ControlCommandSchema = z.discriminatedUnion('type', [
     /** 'narrator' (default) or an agent id. */
     as: z.string().min(1).max(100).optional(),
   }),
+  /** Start the next turn of `agentId` (of whoever speaks next when absent) from `text`; the agent continues it. */
+  z.object({
+    type: z.literal('prefill'),
+    text: z.string().min(1).max(20_000),
+    agentId: z.string().min(1).max(100).optional(),
+  }),
 ]);
 export type ControlCommand = z.infer<typeof ControlCommandSchema>;
 

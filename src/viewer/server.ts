@@ -341,6 +341,9 @@ function sendCommand(handle: RunHandle, command: ControlCommand, by: string): vo
     case 'inject':
       handle.send({ type: 'inject', by, text: command.text, ...(command.as ? { as: command.as } : {}) });
       return;
+    case 'prefill':
+      handle.send({ type: 'prefill', by, text: command.text, ...(command.agentId ? { agentId: command.agentId } : {}) });
+      return;
     default: {
       const unreachable: never = command;
       throw new Error(`unhandled command ${JSON.stringify(unreachable)}`);

@@ -8,6 +8,7 @@ import { buildChatView } from '../chat-view.js';
 import { estimateTokens } from '../_tokens.js';
 import { remoteTurn, type ProviderPart } from '../remote/remote-turn.js';
 import { MalformedChunkError } from '../remote/stream-errors.js';
+import { AgentError, InputError } from '../../errors.js';
 import type { Usage } from '../../usage.js';
 import { remoteSetup } from '../remote/setup.js';
 import { sdkLogger, sdkLogLevel } from '../remote/redact.js';
@@ -79,6 +80,9 @@ function usageOf(u: z.infer<typeof AnthropicUsageShape>, complete: boolean): Pro
  * apart from the text; temperature and top_k are then left out, as the API demands.
  */
 export function createAnthropicAgent(spec: AnthropicSpec, deps: AgentDeps): Agent {
+  if (spec.prefill && spec.thinking) {
+    throw new InputError(`agent '${spec.id}' (anthropic): prefill and thinking cannot go together (the Messages API refuses a prefilled answer with extended thinking)`);
+  }
   const setup = remoteSetup('anthropic', spec, deps);
   const { endpoint, redact } = setup;
   const ephemeral = { type: 'ephemeral' as const };
@@ -94,12 +98,20 @@ export function createAnthropicAgent(spec: AnthropicSpec, deps: AgentDeps): Agen
       const maxTokens = Math.max(sampling.maxTokens ?? DEFAULT_MAX_TOKENS, budget !== undefined ? budget + 1024 : 0);
       const stops = [...new Set([...options.stop, ...(spec.stop ?? [])])];
       const system = spec.persona ?? '';
+      // The API refuses a final assistant message that ends in whitespace: it is sent without, and the
+      // continuation's own leading blank (the model writes one) is dropped so the turn reads as given.
+      const prefill = options.prefill || undefined;
+      const sentPrefill = prefill?.replace(/\s+$/u, '');
+      const dropLeadingBlank = prefill !== undefined && sentPrefill !== prefill;
       return remoteTurn(setup.turnConfig(options, { sdkRetries: true }), async (turn) => {
+        if (prefill !== undefined && thinking) {
+          throw new AgentError(`agent '${spec.id}' (anthropic): cannot prefill a turn with extended thinking on`, { agentId: spec.id, retryable: false });
+        }
         const view = buildChatView(options, {
           kickoff: spec.kickoff,
           mergeConsecutive: true,
           contextWindow: spec.contextWindow,
-          reservedTokens: maxTokens + estimateTokens(system),
+          reservedTokens: maxTokens + estimateTokens(system) + estimateTokens(prefill ?? ''),
         });
         if (view.trimmed) turn.push({ type: 'context-trimmed', ...view.trimmed });
         const messages: MessageParam[] = view.messages.map((m, i) =>
@@ -107,6 +119,8 @@ export function createAnthropicAgent(spec: AnthropicSpec, deps: AgentDeps): Agen
             ? { role: m.role, content: [{ type: 'text', text: m.content, cache_control: ephemeral }] }
             : { role: m.role, content: m.content },
         );
+        // The prefill is the start of the answer: a final assistant message that the model continues.
+        if (sentPrefill) messages.push({ role: 'assistant', content: sentPrefill });
         const systemBlocks: TextBlockParam[] = system ? [{ type: 'text', text: system, ...(spec.cache ? { cache_control: ephemeral } : {}) }] : [];
         const params: MessageCreateParamsStreaming = {
           model: spec.model,
@@ -124,8 +138,10 @@ export function createAnthropicAgent(spec: AnthropicSpec, deps: AgentDeps): Agen
         return turn.call({
           stops,
           trim: false,
-          estimatedInputTokens: view.estimatedTokens + estimateTokens(system),
+          estimatedInputTokens: view.estimatedTokens + estimateTokens(system) + estimateTokens(prefill ?? ''),
+          ...(prefill !== undefined ? { continuesPrefill: true } : {}),
           async *run(ctx) {
+            let leading = dropLeadingBlank;
             const client = new Anthropic({
               apiKey: endpoint.apiKey ?? null,
               baseURL: endpoint.baseURL,
@@ -154,7 +170,13 @@ export function createAnthropicAgent(spec: AnthropicSpec, deps: AgentDeps): Agen
                   if (ev.content_block.type === 'text' && ev.content_block.text) yield { type: 'text', text: ev.content_block.text };
                   break;
                 case 'content_block_delta':
-                  if (ev.delta.type === 'text_delta' && ev.delta.text !== undefined) yield { type: 'text', text: ev.delta.text };
+                  if (ev.delta.type === 'text_delta' && ev.delta.text !== undefined) {
+                    const text = leading ? ev.delta.text.replace(/^\s+/u, '') : ev.delta.text;
+                    if (text) {
+                      leading = false;
+                      yield { type: 'text', text };
+                    }
+                  }
                   else if (ev.delta.type === 'thinking_delta' && ev.delta.thinking !== undefined) yield { type: 'thinking', text: ev.delta.thinking };
                   break;
                 case 'content_block_stop':

@@ -34,11 +34,18 @@ export function createOllamaAgent(spec: OllamaSpec, deps: AgentDeps): Agent {
           reservedTokens: (sampling.maxTokens ?? 1024) + estimateTokens(system),
         });
         if (view.trimmed) turn.push({ type: 'context-trimmed', ...view.trimmed });
-        const messages = [...(system ? [{ role: 'system', content: system }] : []), ...view.messages.map((m) => ({ role: m.role, content: m.content }))];
+        const prefill = options.prefill || undefined;
+        const messages = [
+          ...(system ? [{ role: 'system', content: system }] : []),
+          ...view.messages.map((m) => ({ role: m.role, content: m.content })),
+          // A final assistant message: Ollama renders it unclosed and the model continues it.
+          ...(prefill ? [{ role: 'assistant', content: prefill }] : []),
+        ];
         return turn.call({
           stops,
           trim: false,
-          estimatedInputTokens: view.estimatedTokens + estimateTokens(system),
+          ...(prefill ? { continuesPrefill: true } : {}),
+          estimatedInputTokens: view.estimatedTokens + estimateTokens(system) + estimateTokens(prefill ?? ''),
           async *run(ctx) {
             const stream = await ollamaClient(setup, ctx.fetch).chat({
               model: spec.model,

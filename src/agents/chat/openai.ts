@@ -115,9 +115,12 @@ export function createOpenAIAgent(spec: OpenAISpec, deps: AgentDeps): Agent {
           reservedTokens: (maxTokens ?? 1024) + estimateTokens(system),
         });
         if (view.trimmed) turn.push({ type: 'context-trimmed', ...view.trimmed });
+        const prefill = options.prefill || undefined;
         const messages: ChatCompletionMessageParam[] = [
           ...(system ? [{ role: 'system' as const, content: system }] : []),
           ...view.messages.map((m) => ({ role: m.role, content: m.content })),
+          // The start of the answer, as a final assistant message for the server to continue.
+          ...(prefill ? [{ role: 'assistant' as const, content: prefill }] : []),
         ];
         const toServer = serverStops(stops, setup.endpoint.official);
         const params: ChatCompletionCreateParamsStreaming = {
@@ -133,11 +136,14 @@ export function createOpenAIAgent(spec: OpenAISpec, deps: AgentDeps): Agent {
           ...(sampling.presencePenalty !== undefined ? { presence_penalty: sampling.presencePenalty } : {}),
           ...(sampling.frequencyPenalty !== undefined ? { frequency_penalty: sampling.frequencyPenalty } : {}),
           ...(toServer.length > 0 ? { stop: toServer } : {}),
+          // vLLM continues a final assistant message only when told so (other compatible servers ignore these).
+          ...(prefill && !setup.endpoint.official ? { continue_final_message: true, add_generation_prompt: false } : {}),
         };
         return turn.call({
           stops,
           trim: false,
-          estimatedInputTokens: view.estimatedTokens + estimateTokens(system),
+          ...(prefill ? { continuesPrefill: true } : {}),
+          estimatedInputTokens: view.estimatedTokens + estimateTokens(system) + estimateTokens(prefill ?? ''),
           async *run(ctx) {
             const client = openAIClient(setup, setup.firstByteTimeoutMs + 1_000, ctx);
             const stream = await client.chat.completions.create(params, { signal: ctx.signal });

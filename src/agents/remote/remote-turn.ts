@@ -8,6 +8,7 @@ import { estimateTokens } from '../_tokens.js';
 import { Channel } from './_channel.js';
 import type { Sleep } from '../../clock.js';
 import { instrumentFetch } from './instrumented-fetch.js';
+import type { CachedCall, ModelCallCache } from './call-cache.js';
 import { StopCutter } from './stop-cutter.js';
 import { IncompleteStreamError, retryableStatus, toAgentError } from './stream-errors.js';
 
@@ -35,6 +36,8 @@ export interface CallSpec {
   stops: readonly string[];
   /** Trim the turn's leading and trailing whitespace (base models). */
   trim: boolean;
+  /** The text continues a prefill: its leading whitespace is part of the turn even when trimming. */
+  continuesPrefill?: boolean;
   /** Input size, for tokens-per-minute limits and when the server reports no usage. */
   estimatedInputTokens: number;
 }
@@ -76,6 +79,8 @@ export interface RemoteTurnConfig {
   redact: (s: string) => string;
   logger: Logger;
   signal: AbortSignal;
+  /** Record/replay cache of provider calls (HTTP backends only). */
+  cache?: ModelCallCache | undefined;
 }
 
 /** Thrown inside a turn body once the final error has been reported; ends the stream quietly. */
@@ -110,7 +115,15 @@ export async function* remoteTurn(cfg: RemoteTurnConfig, body: (turn: TurnContro
     try {
       release = cfg.limiter ? await cfg.limiter.acquireSlot(signal) : undefined;
       const result = await body({ push: (p) => ch.push(p), call: (spec) => calls.call(spec) });
-      ch.push({ type: 'finish', reason: result.reason, usage: calls.total, costUsd: costOf(calls.total, cfg.price), attempts: Math.max(1, calls.attempts) });
+      ch.push({
+        type: 'finish',
+        reason: result.reason,
+        usage: calls.total,
+        // A replayed answer was paid for when it was recorded: only what was asked of the provider now costs.
+        costUsd: costOf(calls.paid, cfg.price),
+        attempts: Math.max(1, calls.attempts),
+        ...(calls.replays > 0 && calls.attempts === 0 ? { replay: true } : {}),
+      });
       ch.close();
     } catch (err) {
       if (err instanceof TurnLost) ch.close();
@@ -155,12 +168,18 @@ interface CallState {
   fetch: typeof globalThis.fetch;
   /** Counters the provider reported in this call. */
   usage: Usage;
+  /** The call through the record/replay cache, when there is one. */
+  cached: CachedCall | undefined;
 }
 
 /** The provider calls of one turn: attempts and failures counted across them, usage summed, every failure reported. */
 class TurnCalls {
   attempts = 0;
   total = emptyUsage();
+  /** Usage of what the provider answered in this turn (not replayed from the cache): what the turn costs. */
+  paid = emptyUsage();
+  /** Calls answered from the cache. */
+  replays = 0;
   private failures = 0;
   private readonly log: Logger;
 
@@ -179,10 +198,15 @@ class TurnCalls {
     for (;;) {
       const call = this.begin(spec, budget);
       try {
-        return await this.read(spec, call);
+        const result = await this.read(spec, call);
+        if (call.cached?.answeredBy === 'cache') this.replays++;
+        else await call.cached?.commit();
+        return result;
       } catch (err) {
         if (this.signal.aborted) throw new AbortedError('aborted');
-        this.total = addUsage(this.total, call.usage);
+        this.account(call, call.usage);
+        // A recorded answer that does not read as a whole one is dropped, so the next attempt asks the provider.
+        await call.cached?.discard();
         const { error, retryable } = this.judge(err, call);
         const attempt = Math.max(1, this.attempts);
         if (call.responded || !this.cfg.http) this.failures++;
@@ -206,6 +230,15 @@ class TurnCalls {
     const { cfg } = this;
     const cut = new AbortController();
     const signal = AbortSignal.any([this.signal, cut.signal]);
+    const cached =
+      cfg.cache && cfg.http
+        ? cfg.cache.call((input, init) => instrumented(input, init), {
+            redact: cfg.redact,
+            // Our side of the answer: the same bytes cut at other stop strings would be another turn.
+            extra: { stops: spec.stops, trim: spec.trim, ...(spec.continuesPrefill ? { continuesPrefill: true } : {}) },
+            warn: (message) => this.log.warn(message),
+          })
+        : undefined;
     const call: CallState = {
       attemptsBefore: this.attempts,
       sdkMaxRetries: cfg.sdkRetries ? Math.max(0, budget - this.attempts - 1) : 0,
@@ -216,36 +249,38 @@ class TurnCalls {
       cut,
       finished: false,
       signal,
-      fetch: instrumentFetch(cfg.fetch, {
-        signal,
-        stoppedByUser: () => this.signal.aborted,
-        idleTimeoutMs: cfg.timeoutMs,
-        // Our own timer, also under an SDK: it names the setting, and the SDK retries its error like a dropped connection.
-        headersTimeoutMs: cfg.firstByteTimeoutMs ?? cfg.timeoutMs,
-        ndjson: cfg.ndjson ?? false,
-        observer: {
-          beforeAttempt: cfg.limiter
-            ? async (s) => {
-                call.tickets.push(await cfg.limiter!.acquireRequest(spec.estimatedInputTokens, s));
-              }
-            : undefined,
-          begin: () => ++this.attempts,
-          responded: () => {
-            call.responded = true;
-          },
-          failed: (attempt, error, retryable, wait) => {
-            call.retryAfter = wait;
-            call.fetchFailure = { attempt, error };
-            this.failures++;
-            // The SDK will retry exactly when it has retries left for a retryable failure.
-            if (cfg.sdkRetries && retryable && attempt - call.attemptsBefore <= call.sdkMaxRetries) {
-              this.report(toAgentError(error, { agentId: cfg.agentId, label: cfg.label, redact: cfg.redact }), attempt, true);
-            }
-          },
-        },
-      }),
+      fetch: (input, init) => (cached ? cached.fetch(input, init) : instrumented(input, init)),
       usage: emptyUsage(),
+      cached,
     };
+    const instrumented = instrumentFetch(cfg.fetch, {
+      signal,
+      stoppedByUser: () => this.signal.aborted,
+      idleTimeoutMs: cfg.timeoutMs,
+      // Our own timer, also under an SDK: it names the setting, and the SDK retries its error like a dropped connection.
+      headersTimeoutMs: cfg.firstByteTimeoutMs ?? cfg.timeoutMs,
+      ndjson: cfg.ndjson ?? false,
+      observer: {
+        beforeAttempt: cfg.limiter
+          ? async (s) => {
+              call.tickets.push(await cfg.limiter!.acquireRequest(spec.estimatedInputTokens, s));
+            }
+          : undefined,
+        begin: () => ++this.attempts,
+        responded: () => {
+          call.responded = true;
+        },
+        failed: (attempt, error, retryable, wait) => {
+          call.retryAfter = wait;
+          call.fetchFailure = { attempt, error };
+          this.failures++;
+          // The SDK will retry exactly when it has retries left for a retryable failure.
+          if (cfg.sdkRetries && retryable && attempt - call.attemptsBefore <= call.sdkMaxRetries) {
+            this.report(toAgentError(error, { agentId: cfg.agentId, label: cfg.label, redact: cfg.redact }), attempt, true);
+          }
+        },
+      },
+      });
     if (!cfg.http) this.attempts++;
     return call;
   }
@@ -253,7 +288,7 @@ class TurnCalls {
   /** Stream the call's parts out (text through the stop strings) and return the whole answer; throws if it ends early. */
   private async read(spec: CallSpec, call: CallState): Promise<CallResult> {
     const { ch } = this;
-    const cutter = new StopCutter(spec.stops, spec.trim);
+    const cutter = new StopCutter(spec.stops, spec.trim, spec.continuesPrefill ?? false);
     const usage = call.usage;
     let reason: FinishReason | undefined;
     let thinking = '';
@@ -283,9 +318,15 @@ class TurnCalls {
     if (usage.inputTokens === 0) usage.inputTokens = spec.estimatedInputTokens;
     if (usage.outputTokens === 0 && cutter.text.length > 0) usage.outputTokens = estimateTokens(cutter.text + thinking);
     call.tickets.at(-1)?.settle(usage.inputTokens + usage.outputTokens);
-    this.total = addUsage(this.total, usage);
+    this.account(call, usage);
     call.finished = reason !== 'stop_sequence';
     return { text: cutter.text, thinking, reason, usage };
+  }
+
+  /** Add a call's usage to the turn's, and to what it costs unless the cache answered it. */
+  private account(call: CallState, usage: Usage): void {
+    this.total = addUsage(this.total, usage);
+    if (call.cached?.answeredBy !== 'cache') this.paid = addUsage(this.paid, usage);
   }
 
   /** The error a failed call reports, and whether calling again may help. */

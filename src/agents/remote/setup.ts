@@ -7,6 +7,7 @@ import { timerSleep } from '../../clock.js';
 import { providerFetch, proxySecrets } from './provider-fetch.js';
 import { limiterKey, resolveEndpoint, type Endpoint, type EndpointSpec, type Provider } from './endpoint.js';
 import { redactor, urlSecrets } from './redact.js';
+import { cacheFromEnv } from './call-cache.js';
 import type { RemoteTurnConfig } from './remote-turn.js';
 import { firstByteTimeoutMs } from '../spec.js';
 
@@ -57,6 +58,7 @@ export function remoteSetup(provider: Provider, spec: RemoteSpec, deps: AgentDep
   const price = priceFor(spec.model, deps.prices);
   if (!price && endpoint.official) logger.warn({ model: spec.model }, 'no price known for this model: its cost counts as 0 (add it to the scenario\'s prices)');
   const label = `agent '${spec.id}' (${spec.backend} ${spec.model})`;
+  const cache = deps.cache ?? cacheFromEnv(deps.env);
   const firstByte = firstByteTimeoutMs(spec);
   return {
     firstByteTimeoutMs: firstByte,
@@ -83,6 +85,7 @@ export function remoteSetup(provider: Provider, spec: RemoteSpec, deps: AgentDep
       redact,
       logger,
       signal: options.signal,
+      ...(cache ? { cache } : {}),
     }),
   };
 }

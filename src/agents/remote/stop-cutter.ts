@@ -13,8 +13,10 @@ export class StopCutter {
   private emitted = '';
   private readonly stops: string[];
 
-  constructor(stops: readonly string[], private readonly trim = false) {
+  /** `continuing`: the text continues one already begun (a prefill), so its leading whitespace is kept. */
+  constructor(stops: readonly string[], private readonly trim = false, continuing = false) {
     this.stops = [...new Set(stops.filter((s) => s.length > 0))];
+    this.started = continuing;
   }
 
   /** The stop string that ended the turn, if one did. */

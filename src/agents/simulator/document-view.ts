@@ -10,10 +10,12 @@ export interface DocumentViewOptions {
   contextWindow?: number;
   /** Tokens kept free for the continuation. */
   reservedTokens: number;
+  /** The start of the turn, written after the speaker's tag; the model continues it. */
+  prefill?: string;
 }
 
 export interface DocumentView {
-  /** The document, ending with the tag that opens `self`'s turn. */
+  /** The document, ending with the tag that opens `self`'s turn (and the prefill, if any). */
   prompt: string;
   /** Where `self`'s turn is over: any speaker's tag at the start of a line, the turn format's closing part. */
   stops: string[];
@@ -36,7 +38,10 @@ function renderEntry(template: DocumentTemplate, e: TranscriptEntry): string {
 export function buildDocument(options: Pick<AgentStreamOptions, 'transcript' | 'self' | 'participants'>, view: DocumentViewOptions): DocumentView {
   const { template } = view;
   const header = template.header({ participants: options.participants, personas: view.personas }).trim();
-  const opening = speakerTag(template, options.self.name).replace(/[ \t]+$/u, '');
+  // Without a prefill the document ends at the tag (a trailing blank makes base models write worse);
+  // with one, the prefill is the turn's text and follows the tag as the turn format has it.
+  const tag = speakerTag(template, options.self.name);
+  const opening = view.prefill ? tag + view.prefill : tag.replace(/[ \t]+$/u, '');
   let pieces = options.transcript.map((entry) => ({ entry, text: renderEntry(template, entry) }));
   const sepCost = estimateTokens(template.separator);
   const cost = (t: string) => estimateTokens(t) + sepCost;

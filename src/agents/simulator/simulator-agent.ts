@@ -69,17 +69,27 @@ export function createSimulatorAgent(spec: SimulatorSpec, backend: CompletionBac
         logger.warn({ self: options.self.id }, 'asked to speak for another participant without narrator mode');
       }
       return remoteTurn(backend.turnConfig(options), async (turn) => {
-        const doc = buildDocument(options, { template, personas, contextWindow: spec.contextWindow, reservedTokens: sampling.maxTokens! });
+        const prefill = options.prefill || undefined;
+        const doc = buildDocument(options, {
+          template,
+          personas,
+          contextWindow: spec.contextWindow,
+          reservedTokens: sampling.maxTokens!,
+          ...(prefill ? { prefill } : {}),
+        });
         if (doc.trimmed) turn.push({ type: 'context-trimmed', ...doc.trimmed });
         const stops = [...new Set([...doc.stops, ...options.stop, ...(spec.stop ?? [])])];
         for (let retry = 0; ; retry++) {
           const result = await turn.call({
             stops,
             trim: true,
+            // After a prefill the continuation's first blank may be the space between two words.
+            ...(prefill ? { continuesPrefill: true } : {}),
             estimatedInputTokens: doc.estimatedTokens,
             run: (ctx) => backend.complete({ prompt: doc.prompt, stops, sampling, retry }, ctx),
           });
-          if (result.text.trim() !== '' || retry >= spec.emptyRetries) return result;
+          // A prefilled turn has its text already: an empty continuation is not asked again.
+          if (prefill || result.text.trim() !== '' || retry >= spec.emptyRetries) return result;
           logger.info({ turn: options.turn, retry: retry + 1 }, 'empty turn from the base model; asking again');
         }
       });

@@ -204,6 +204,8 @@ function drawHeader() {
   clear(select);
   select.append(el('option', { text: 'as narrator', attrs: { value: 'narrator' } }));
   for (const a of model.agents) select.append(el('option', { text: `as ${a.name}`, attrs: { value: a.id } }));
+  // A prefill is not a message: the agent's next turn starts with the text, and the agent continues it.
+  for (const a of model.agents) select.append(el('option', { text: `prefill ${a.name}'s next turn`, attrs: { value: `prefill:${a.id}` } }));
   if ([...select.options].some((o) => o.value === current)) select.value = current;
   // The run's own events are the freshest word on its state; the run list catches up within a moment.
   const live = Boolean(summary?.live) && !model.finished && !FINISHED.has(status);
@@ -303,7 +305,9 @@ $('inject-form').addEventListener('submit', (ev) => {
   const text = input.value.trim();
   if (!text) return;
   const as = byId('inject-as', HTMLSelectElement).value;
-  sendControl({ type: 'inject', text, ...(as && as !== 'narrator' ? { as } : {}) });
+  // A prefill is sent as typed: a trailing blank decides where the agent's first word goes.
+  if (as.startsWith('prefill:')) sendControl({ type: 'prefill', text: input.value, agentId: as.slice('prefill:'.length) });
+  else sendControl({ type: 'inject', text, ...(as && as !== 'narrator' ? { as } : {}) });
   input.value = '';
 });
 const filterInput = byId('run-filter', HTMLInputElement);

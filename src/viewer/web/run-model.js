@@ -235,6 +235,8 @@ export class RunModel {
         const isNew = item.fresh;
         Object.assign(item, { fresh: false, streaming: false, done: true, text: event.text, empty: event.empty ?? event.text.trim() === '' });
         item.meta = { finishReason: event.finishReason, latencyMs: event.latencyMs, outputTokens: event.usage.outputTokens, attempts: event.attempts };
+        if (event.prefill !== undefined) item.notes.push(`started from the prefill “${event.prefill}”`);
+        if (event.replay) item.notes.push('replayed from the cache (no request sent)');
         return isNew ? { added: item } : { updated: item };
       }
       case 'turn.failed': {

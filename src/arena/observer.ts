@@ -9,8 +9,12 @@ export type RunCommand =
   | { type: 'inject'; by: string; text: string; as?: string }
   /** A detector's perturbation: like inject, recorded as kind 'perturb'. */
   | { type: 'perturb'; by: string; text: string; as?: string }
-  /** A detector found an attractor; the run applies the scenario's onAttractor actions. */
-  | { type: 'attractor'; attractor: string; turn: number };
+  /**
+   * A detector (or the live judge: `source: 'judge'`) found an attractor; the run applies the scenario's
+   * onAttractor actions. The source shows in what they record: a perturbation `by` `judge:<attractor>`, a
+   * stop's stopReason `judge_attractor` instead of `attractor`.
+   */
+  | { type: 'attractor'; attractor: string; turn: number; source?: 'detector' | 'judge' };
 
 /** What an observer may do to the run it watches. */
 export interface RunControl {

@@ -95,6 +95,7 @@ function publicScenario(scenario: Scenario): Record<string, unknown> {
   return {
     ...scenario,
     agents: scenario.agents.map((a) => ('baseURL' in a && a.baseURL ? { ...a, baseURL: publicUrl(a.baseURL) } : a)),
+    ...(scenario.judge?.baseURL ? { judge: { ...scenario.judge, baseURL: publicUrl(scenario.judge.baseURL) } } : {}),
   };
 }
 
@@ -363,7 +364,7 @@ function toMachine(cmd: RunCommand): MachineEvent {
     case 'perturb':
       return { type: 'INJECT', by: cmd.by, text: cmd.text, ...(cmd.as ? { as: cmd.as } : {}), kind: cmd.type };
     case 'attractor':
-      return { type: 'ATTRACTOR', attractor: cmd.attractor, turn: cmd.turn };
+      return { type: 'ATTRACTOR', attractor: cmd.attractor, turn: cmd.turn, ...(cmd.source ? { source: cmd.source } : {}) };
     default: {
       const never: never = cmd;
       throw new Error(`unknown command ${JSON.stringify(never)}`);

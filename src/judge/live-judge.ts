@@ -165,8 +165,8 @@ export function createLiveJudgeObserver(options: LiveJudgeOptions): RunObserver 
     })().finally(() => {
       if (current !== job) return;
       current = undefined;
-      const next = pending.shift();
-      if (next !== undefined) start(next);
+      // The next waiting window (one passed over, for the budget or as judged already, makes way for the one after).
+      while (!current && pending.length > 0) start(pending.shift()!);
     });
     current = job;
   };
@@ -188,20 +188,24 @@ export function createLiveJudgeObserver(options: LiveJudgeOptions): RunObserver 
       control = ctl;
       // Judgements written while the run ran (not those `arena judge` appended after a run.finished).
       let running = false;
+      let lastLive = 0;
       for (const e of history) {
         if (e.type === 'run.started' || e.type === 'run.resumed') running = true;
         else if (e.type === 'run.finished') running = false;
         if (e.type === 'run.started' || e.type === 'turn.completed') known.push(e);
         if (e.type !== 'judgement' || !mine(e)) continue;
-        if (e.verdicts || e.failure?.kind !== 'error') judged.add(windowKey(e.window));
+        // A judgement that failed with an error (or was cancelled at the end) is sent again, as arena judge does.
+        const settled = e.verdicts !== undefined || e.failure?.kind !== 'error';
+        if (settled) judged.add(windowKey(e.window));
         apply(e, false);
         if (running) {
           budget?.recordFinished(e.costUsd);
+          if (settled) lastLive = Math.max(lastLive, e.window[1]);
         }
       }
+      // Windows that fell due after the last live judgement, before the kill, go first.
       const last = runTurns(known).at(-1)?.turn ?? 0;
-      const lastDue = Math.floor(last / every) * every;
-      if (lastDue > 0) due(lastDue);
+      for (let t = (Math.floor(lastLive / every) + 1) * every; t <= last; t += every) due(t);
     },
     onEvent(event: ArenaEvent, ctl: RunControl) {
       control ??= ctl;
@@ -224,6 +228,8 @@ export function createLiveJudgeObserver(options: LiveJudgeOptions): RunObserver 
         if (!(await settlesWithin(job.done, ABORT_GRACE_MS))) record(job, cancelled(job, why));
         break;
       }
+      summary.skipped += pending.length;
+      pending = [];
       ended = true;
       if (summary.judgements > 0 || summary.skipped > 0) {
         logger.info({ ...summary, judge: `${client.backend}:${client.model}` }, 'live judge: done');

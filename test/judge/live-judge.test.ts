@@ -291,6 +291,33 @@ describe.concurrent('live judging', () => {
     ctx.expect(server.requests.length).toBe(sent + 1);
   });
 
+  it('arena resume sends again first a window whose judgement the end of the run cancelled, then goes on', async (ctx) => {
+    const dir = tempDir(ctx);
+    const server = await fakeServer();
+    let hang = true;
+    server.respond((req) => (hang && windowOf(req)[1] === 4 ? { kind: 'hang' } : blissFrom(99)(req)));
+    const env = { OPENAI_API_KEY: KEY, OPENAI_BASE_URL: server.url };
+    const file = writeScenario(dir, { maxTurns: 4, chunkDelayMs: 0, judge: judgeSection('  waitAtEndSec: 0.2\n') });
+    const first = await runMain(['run', file, '--runs-dir', join(dir, 'runs'), '--quiet', '--json'], dir, env);
+    ctx.expect(first.code, first.err).toBe(0);
+    const runDir = onlyRunDir(join(dir, 'runs'));
+    hang = false;
+    const res = await runMain(['resume', runDir, '--max-turns', '6', '--quiet', '--json'], dir, env);
+    ctx.expect(res.code, res.err).toBe(0);
+    ctx.expect(lastJsonLine(res.out)).toMatchObject({ status: 'completed', turns: 6 });
+    const { events } = await readRunLog(join(runDir, 'events.jsonl'));
+    const js = judgementsIn(events);
+    ctx.expect(js.map((j) => [j.window, j.failure?.kind ?? 'verdicts'])).toEqual([
+      [[1, 2], 'verdicts'],
+      [[3, 4], 'error'],
+      [[3, 4], 'verdicts'],
+      [[5, 6], 'verdicts'],
+    ]);
+    const resumed = events.find((e) => e.type === 'run.resumed')!;
+    ctx.expect(js[2]!.seq).toBeGreaterThan(resumed.seq);
+    ctx.expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+  });
+
   it('arena resume after a kill goes on judging where the run was, each window once', async (ctx) => {
     const dir = tempDir(ctx);
     const server = await fakeServer();

@@ -10,18 +10,21 @@ export interface ScenarioOrigin {
 }
 
 /**
- * Refuse a scenario whose `stop.onAttractor` names an attractor no detector of the scenario reports:
- * a misspelt name would otherwise silently never fire. `*` matches any attractor and is always allowed.
+ * Refuse a scenario whose `stop.onAttractor` names an attractor no detector of the scenario reports, nor its
+ * live judge's rubric (`judgeAttractors`, when the scenario has a judge): a misspelt name would otherwise
+ * silently never fire. `*` matches any attractor and is always allowed.
  */
-export async function checkAttractorNames(scenario: Scenario, origin: ScenarioOrigin): Promise<void> {
+export async function checkAttractorNames(scenario: Scenario, origin: ScenarioOrigin, judgeAttractors?: readonly string[]): Promise<void> {
   const named = scenario.stop.onAttractor.filter((a) => a.attractor !== '*');
   if (named.length === 0) return;
   const { resolveDetectors } = await import('../analysis/load-attractors.js');
   const known = new Set((await resolveDetectors(scenario.detectors, origin.scenarioDir)).map((d) => d.name));
+  const judged = new Set(judgeAttractors ?? []);
   scenario.stop.onAttractor.forEach((a, i) => {
-    if (a.attractor !== '*' && !known.has(a.attractor)) {
+    if (a.attractor !== '*' && !known.has(a.attractor) && !judged.has(a.attractor)) {
+      const judge = judgeAttractors ? `; the live judge's rubric: ${judgeAttractors.join(', ')}` : '';
       throw new InputError(
-        `${origin.scenarioFile ?? 'scenario'}: stop.onAttractor[${i}].attractor: no detector named '${a.attractor}' runs in this scenario (detectors: ${[...known].join(', ') || 'none'})`,
+        `${origin.scenarioFile ?? 'scenario'}: stop.onAttractor[${i}].attractor: no detector named '${a.attractor}' runs in this scenario (detectors: ${[...known].join(', ') || 'none'}${judge})`,
       );
     }
   });

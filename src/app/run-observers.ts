@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { RunObserver } from '../arena/observer.js';
 import type { Scenario } from '../arena/scenario.js';
 import type { EmbedderKind } from '../analysis/embedder.js';
+import type { LimiterRegistry } from '../agents/limiter.js';
 import { checkAttractorNames, type ScenarioOrigin } from './check-attractor-names.js';
 
 /** What building a run's live observers needs besides the scenario. */
@@ -12,26 +13,33 @@ export interface RunObserversOptions extends Partial<ScenarioOrigin> {
   embeddings?: EmbedderKind;
   /** Where embedders read their keys and addresses (default: process.env). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Rate limiters the run's agents share, for the live judge's endpoint (default: the process's, by `env`). */
+  limiters?: LimiterRegistry;
 }
 
 /**
  * The live observers a run of `scenario` gets, as `arena run`, `arena batch` and `arena worker` give them:
- * the attractor names of `stop.onAttractor` are checked against the scenario's detectors (an InputError
- * names the first unknown one), then the analysis observer (with its embedder) is built. Pass the result
- * as `startRun({ observers })`. The scenario folder defaults to the working directory.
+ * the live judge of its `judge:` section is set up (its rubric, key and model checked: a ScenarioError names
+ * the place), the attractor names of `stop.onAttractor` are checked against the scenario's detectors and the
+ * judge's rubric (an InputError names the first unknown one), then the analysis observer (with its embedder)
+ * is built. Pass the result as `startRun({ observers })`. The scenario folder defaults to the working directory.
  */
 export async function runObservers(scenario: Scenario, options: RunObserversOptions): Promise<RunObserver[]> {
   const scenarioDir = options.scenarioDir ?? process.cwd();
+  const origin = { scenarioDir, ...(options.scenarioFile !== undefined ? { scenarioFile: options.scenarioFile } : {}) };
   // Loaded on first use: commands that never run a conversation should not pay for the analysis code.
   const { analysisObserverForScenario } = await import('../analysis/scenario-observer.js');
-  await checkAttractorNames(scenario, { scenarioDir, ...(options.scenarioFile !== undefined ? { scenarioFile: options.scenarioFile } : {}) });
+  const judge = scenario.judge
+    ? await (await import('./live-judge.js')).liveJudgeForScenario(scenario, { ...origin, env: options.env ?? process.env, logger: options.logger, limiters: options.limiters })
+    : undefined;
+  await checkAttractorNames(scenario, origin, judge?.rubric.entries.map((e) => e.name));
   const observer = await analysisObserverForScenario(scenario, {
     scenarioDir,
     embeddings: options.embeddings ?? 'none',
     env: options.env ?? process.env,
     onError: (err) => options.logger.warn({ err }, 'embedding failed; the turn is analysed from its text alone'),
   });
-  return observer ? [observer] : [];
+  return [...(observer ? [observer] : []), ...(judge ? [judge.observer] : [])];
 }
 
 /**

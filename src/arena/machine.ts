@@ -71,6 +71,8 @@ export interface MachineContext extends Omit<MachineInput, 'transcript' | 'turn'
   ending?: Ending;
   /** The run ends once this turn is complete (an attractor's stop action). */
   stopAtTurn?: number;
+  /** Who reported the attractor whose stop action set stopAtTurn (its stopReason says so). */
+  stopSource?: AttractorSource;
   /** Who speaks in the turn under way (chosen on entering it). */
   speaker?: Participant;
   /** Generates the turns (from input.generate). */
@@ -82,7 +84,7 @@ export type MachineEvent =
   | { type: 'RESUME'; by: string }
   | { type: 'STOP'; by: string; reason?: string; status?: RunStatus }
   | { type: 'INJECT'; by: string; text: string; as?: string; kind?: 'inject' | 'perturb' }
-  | { type: 'ATTRACTOR'; attractor: string; turn: number }
+  | { type: 'ATTRACTOR'; attractor: string; turn: number; source?: AttractorSource }
   /** From the turn runner: a turn finished, or failed (including when it was aborted). */
   | { type: 'TURN_DONE'; turn: number; output: TurnOutput }
   | { type: 'TURN_FAILED'; turn: number; error: unknown };
@@ -128,6 +130,14 @@ export class TurnRunner {
     this.inFlight = undefined;
     current.controller.abort();
   }
+}
+
+/** Who reported an attractor: a live detector (the default) or the scenario's live judge. */
+export type AttractorSource = 'detector' | 'judge';
+
+/** The stopReason of a run ended by an attractor's stop action: `attractor` (a detector's) or `judge_attractor`. */
+export function attractorStopReason(source: AttractorSource | undefined): string {
+  return source === 'judge' ? 'judge_attractor' : 'attractor';
 }
 
 export type EmittedEvent = { type: 'log'; body: EventBody };
@@ -238,20 +248,24 @@ export const conversationMachine = setup({
         assign(({ context, event }) => {
           const matching = context.onAttractor.filter((a) => a.attractor === '*' || a.attractor === event.attractor);
           let stopAtTurn = context.stopAtTurn;
+          let stopSource = context.stopSource;
           for (const a of matching) {
             if (a.action === 'stop') {
               const at = Math.max(context.turn, event.turn + a.afterTurns);
-              stopAtTurn = stopAtTurn === undefined ? at : Math.min(stopAtTurn, at);
+              if (stopAtTurn === undefined || at < stopAtTurn) {
+                stopAtTurn = at;
+                stopSource = event.source ?? 'detector';
+              }
             }
           }
-          return { stopAtTurn };
+          return { stopAtTurn, ...(stopSource ? { stopSource } : {}) };
         }),
         enqueueActions(({ context, event, enqueue }) => {
           const perturb = context.onAttractor.find((a) => a.action === 'perturb' && (a.attractor === '*' || a.attractor === event.attractor));
           if (!perturb || perturb.action !== 'perturb') return;
           const rng = createRng(hashSeed(context.seed, 'perturb', event.attractor, event.turn));
           const text = perturb.messages[Math.floor(rng() * perturb.messages.length)]!;
-          enqueue.raise({ type: 'INJECT', by: `detector:${event.attractor}`, text, as: perturb.as, kind: 'perturb' });
+          enqueue.raise({ type: 'INJECT', by: `${event.source ?? 'detector'}:${event.attractor}`, text, as: perturb.as, kind: 'perturb' });
         }),
       ],
     },
@@ -271,7 +285,11 @@ export const conversationMachine = setup({
           always: [
             { guard: 'mustEnd', target: 'ending' },
             { guard: 'turnsDone', target: 'ending', actions: assign({ ending: { status: 'completed', stopReason: 'max_turns' } }) },
-            { guard: 'attractorStop', target: 'ending', actions: assign({ ending: { status: 'completed', stopReason: 'attractor' } }) },
+            {
+              guard: 'attractorStop',
+              target: 'ending',
+              actions: assign({ ending: ({ context }) => ({ status: 'completed' as const, stopReason: attractorStopReason(context.stopSource) }) }),
+            },
             { guard: 'overBudget', target: 'ending', actions: assign({ ending: { status: 'stopped', stopReason: 'budget' } }) },
             { guard: 'pauseRequested', target: '#conversation.paused' },
             { target: 'turn' },

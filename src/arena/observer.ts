@@ -11,8 +11,12 @@ export type RunCommand =
   | { type: 'perturb'; by: string; text: string; as?: string }
   /** Start the next turn of `agentId` (of whoever speaks next when absent) from `text`; the agent continues it. */
   | { type: 'prefill'; by: string; text: string; agentId?: string }
-  /** A detector found an attractor; the run applies the scenario's onAttractor actions. */
-  | { type: 'attractor'; attractor: string; turn: number };
+  /**
+   * A detector (or the live judge: `source: 'judge'`) found an attractor; the run applies the scenario's
+   * onAttractor actions. The source shows in what they record: a perturbation `by` `judge:<attractor>`, a
+   * stop's stopReason `judge_attractor` instead of `attractor`.
+   */
+  | { type: 'attractor'; attractor: string; turn: number; source?: 'detector' | 'judge' };
 
 /** What an observer may do to the run it watches. */
 export interface RunControl {

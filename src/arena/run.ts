@@ -101,6 +101,7 @@ function publicScenario(scenario: Scenario): Record<string, unknown> {
   return {
     ...scenario,
     agents: scenario.agents.map((a) => ('baseURL' in a && a.baseURL ? { ...a, baseURL: publicUrl(a.baseURL) } : a)),
+    ...(scenario.judge?.baseURL ? { judge: { ...scenario.judge, baseURL: publicUrl(scenario.judge.baseURL) } } : {}),
   };
 }
 
@@ -386,7 +387,7 @@ function toMachine(cmd: RunCommand): MachineEvent {
     case 'perturb':
       return { type: 'INJECT', by: cmd.by, text: cmd.text, ...(cmd.as ? { as: cmd.as } : {}), kind: cmd.type };
     case 'attractor':
-      return { type: 'ATTRACTOR', attractor: cmd.attractor, turn: cmd.turn };
+      return { type: 'ATTRACTOR', attractor: cmd.attractor, turn: cmd.turn, ...(cmd.source ? { source: cmd.source } : {}) };
     case 'prefill':
       throw new Error('a prefill is not a machine event');
     default: {

@@ -23,6 +23,53 @@ export const AttractorActionSchema = z.discriminatedUnion('action', [
 ]);
 export type AttractorAction = z.infer<typeof AttractorActionSchema>;
 
+/** Backends a live judge may use (those of `arena judge --judge`). */
+const JUDGE_BACKENDS = ['anthropic', 'openai', 'ollama'] as const;
+
+/**
+ * A judge model that reads the conversation every `every` turns while it runs; a present verdict at or above
+ * `minConfidence` applies `stop.onAttractor` as a detector's entry does (src/judge/live-judge.ts).
+ */
+export const LiveJudgeSchema = z
+  .strictObject({
+    /** BACKEND:MODEL, as `arena judge --judge` takes it (keys, base URLs and proxies from the same variables). */
+    model: z.string(),
+    /** Judge after every this many completed turns (turn every, 2·every, …). */
+    every: z.number().int().positive(),
+    /** Turns sent each time: the last `window` turns (default: every turn so far). */
+    window: z.number().int().positive().optional(),
+    /** A rubric YAML file (relative to the scenario's folder), as `arena judge --rubric`. */
+    rubric: z.string().min(1).optional(),
+    /** Attractors to judge, as `arena judge --only` (default: every rubric). */
+    only: z.array(z.string().min(1)).min(1).optional(),
+    /** A present verdict with at least this confidence triggers onAttractor. */
+    minConfidence: z.number().min(0).max(1).default(0.7),
+    /** Stop asking once this run's live judgements would cost more than this (USD). */
+    budgetUsd: z.number().nonnegative().optional(),
+    /** When the run ends with a judgement in flight, wait this long for it before cancelling it. */
+    waitAtEndSec: z.number().nonnegative().default(30),
+    baseURL: z.string().optional(),
+    apiKeyEnv: z.string().optional(),
+    /** Per request; default 120 s. */
+    timeoutMs: z.number().int().positive().optional(),
+    /** Shared with every agent (and judge) of the process on the same endpoint and key variable. */
+    rateLimit: z
+      .strictObject({
+        concurrency: z.number().int().positive().optional(),
+        requestsPerMinute: z.number().int().positive().optional(),
+        tokensPerMinute: z.number().int().positive().optional(),
+      })
+      .optional(),
+  })
+  .superRefine((j, ctx) => {
+    const at = j.model.indexOf(':');
+    const backend = at > 0 ? j.model.slice(0, at) : '';
+    if (at < 0 || j.model.slice(at + 1).trim() === '' || !(JUDGE_BACKENDS as readonly string[]).includes(backend)) {
+      ctx.addIssue({ code: 'custom', path: ['model'], message: `expected BACKEND:MODEL with BACKEND one of ${JUDGE_BACKENDS.join(', ')}, got ${JSON.stringify(j.model)}` });
+    }
+  });
+export type LiveJudgeSpec = z.infer<typeof LiveJudgeSchema>;
+
 export const ScenarioSchema = z
   .strictObject({
     name: z.string().min(1),
@@ -57,6 +104,8 @@ export const ScenarioSchema = z
     firstByteTimeoutMs: z.number().int().positive().optional(),
     /** Attractor detectors to run live (names from the attractor library); [] for none. */
     detectors: z.array(z.string()).optional(),
+    /** A judge model scoring the conversation while it runs (see LiveJudgeSchema). */
+    judge: LiveJudgeSchema.optional(),
     /** Prices per million tokens, overriding the built-in table: { model: { input, output } }. */
     prices: z
       .record(

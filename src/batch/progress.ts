@@ -7,15 +7,32 @@ function duration(sec: number): string {
   return `${Math.floor(sec / 3600)}h${String(Math.floor((sec % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/**
+ * How a progress line names what it counts, for lines other than a batch's runs (arena judge's windows).
+ * The defaults give the batch line.
+ */
+export interface ProgressStyle {
+  /** Written after the count: `12/40 windows done`. Default: none (`12/40 done`). */
+  unit?: string;
+  /** What `turnsPerSec` measures, written after it. Default `turns/s`. */
+  rate?: string;
+  /** Decimals of the cost. Default 2. */
+  costDigits?: number;
+}
+
 /** `[#####.....] 12/40 done · 4 running · 1 failed · 52.3 turns/s · $1.23 · ETA 4m10s` */
-export function formatProgress(s: ProgressSnapshot, width = 20): string {
+export function formatProgress(s: ProgressSnapshot, width = 20, style: ProgressStyle = {}): string {
   const ended = s.done + s.failed + s.skipped + s.interrupted;
-  const filled = s.planned === 0 ? width : Math.round((ended / s.planned) * width);
+  const filled = s.planned === 0 ? width : Math.min(width, Math.round((ended / s.planned) * width));
   const bar = `[${'#'.repeat(filled)}${'.'.repeat(Math.max(0, width - filled))}]`;
-  const parts = [`${bar} ${s.done}/${s.planned} done`, `${s.running} running`, `${s.failed} failed`];
+  const parts = [`${bar} ${s.done}/${s.planned}${style.unit ? ` ${style.unit}` : ''} done`, `${s.running} running`, `${s.failed} failed`];
   if (s.skipped > 0) parts.push(`${s.skipped} skipped`);
   if (s.interrupted > 0) parts.push(`${s.interrupted} interrupted`);
-  parts.push(`${s.turnsPerSec.toFixed(1)} turns/s`, `$${s.costUsd.toFixed(2)}`, `ETA ${s.etaSec === undefined ? '?' : duration(s.etaSec)}`);
+  parts.push(
+    `${s.turnsPerSec.toFixed(1)} ${style.rate ?? 'turns/s'}`,
+    `$${s.costUsd.toFixed(style.costDigits ?? 2)}`,
+    `ETA ${s.etaSec === undefined ? '?' : duration(s.etaSec)}`,
+  );
   return parts.join(' · ');
 }
 
@@ -32,18 +49,19 @@ export class ProgressLine {
     private readonly tty: boolean,
     private readonly intervalMs = 10_000,
     private readonly now: () => number = () => Date.now(),
+    private readonly style: ProgressStyle = {},
   ) {}
 
   update(s: ProgressSnapshot): void {
     this.last = s;
     if (this.tty) {
-      this.out.write(`\r\x1b[2K${fitLine(formatProgress(s), this.out)}`);
+      this.out.write(`\r\x1b[2K${fitLine(formatProgress(s, 20, this.style), this.out)}`);
       return;
     }
     const t = this.now();
     if (t - this.lastPlain >= this.intervalMs) {
       this.lastPlain = t;
-      this.out.write(`${formatProgress(s)}\n`);
+      this.out.write(`${formatProgress(s, 20, this.style)}\n`);
     }
   }
 
@@ -51,6 +69,7 @@ export class ProgressLine {
   end(): void {
     if (!this.last) return;
     // The last state in full: it ends its line, so wrapping leaves nothing behind.
-    this.out.write(this.tty ? `\r\x1b[2K${formatProgress(this.last)}\n` : `${formatProgress(this.last)}\n`);
+    const line = formatProgress(this.last, 20, this.style);
+    this.out.write(this.tty ? `\r\x1b[2K${line}\n` : `${line}\n`);
   }
 }

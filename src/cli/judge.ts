@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import { createJudgeClient, judgeRuns, loadRubricFile, parseJudgeFlag, rubricSet, type JudgeProgress, type JudgeRunsResult } from '../judge/index.js';
-import { LocalRateLimiter } from '../agents/limiter.js';
+import { LimiterRegistry } from '../agents/limiter.js';
+import { ProgressLine } from '../batch/progress.js';
 import { InputError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { findRunLogs } from '../runlog/layout.js';
-import { fitLine } from '../text-width.js';
-import { EXIT, defineCommand, printJson, type CliIO } from './command.js';
+import { EXIT, defineCommand, printJson } from './command.js';
 import { intFlag, logLevel, numberFlag, parse } from './_args.js';
 
 const usage = `usage: arena judge [<run folder | folder | events.jsonl>...] --judge BACKEND:MODEL [options]
@@ -23,12 +23,14 @@ for windows already judged, and a killed judge picks up where it stopped.
   --window K             judge K turns at a time (default: the whole run in one request)
   --concurrency N        requests at once (default 4)
   --rpm N, --tpm N       at most N requests / N tokens (in + out) a minute, for the judge's rate limits
-  --budget USD           stop sending once this invocation's cost reaches USD (those in flight finish);
-                         windows left are reported, exit 0
+                         (kept as agents keep theirs: one limiter per endpoint and key variable)
+  --budget USD           as a batch's budget: send a window only while the cost so far, plus the
+                         windows in flight and this one at the mean cost of those judged, stays within
+                         USD (those in flight finish); windows left are reported, exit 0
   --retry-failed         send again windows whose judgement was malformed or a refusal
                          (one that failed with an error is always sent again)
   --runs-dir DIR         the folder to judge when none is given (default: runs)
-  --quiet                no progress line
+  --quiet                no progress line (the batch's line, counting windows, on stderr)
   --json                 print {runs: [{runId, runDir, windows: [{window, cached, verdicts?, failure?}]}],
                          judged, cached, failed, failures, budgetStopped, costUsd, usage}`;
 
@@ -63,10 +65,6 @@ export default defineCommand({
     const budgetUsd = numberFlag(values.budget, '--budget');
     const requestsPerMinute = intFlag(values.rpm, '--rpm', 1);
     const tokensPerMinute = intFlag(values.tpm, '--tpm', 1);
-    const limiter =
-      requestsPerMinute !== undefined || tokensPerMinute !== undefined
-        ? new LocalRateLimiter({ ...(requestsPerMinute !== undefined ? { requestsPerMinute } : {}), ...(tokensPerMinute !== undefined ? { tokensPerMinute } : {}) })
-        : undefined;
     const file = values.rubric ? await loadRubricFile(resolve(io.cwd, values.rubric)) : undefined;
     const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
     const rubric = rubricSet({ file, only });
@@ -79,11 +77,18 @@ export default defineCommand({
       destination: io.stderr,
     });
     const client = createJudgeClient(spec, { env: io.env, logger });
+    const limiter =
+      requestsPerMinute !== undefined || tokensPerMinute !== undefined
+        ? new LimiterRegistry().get(client.limiterKey, {
+            ...(requestsPerMinute !== undefined ? { requestsPerMinute } : {}),
+            ...(tokensPerMinute !== undefined ? { tokensPerMinute } : {}),
+          })
+        : undefined;
 
     const abort = new AbortController();
     const onSigint = () => abort.abort();
     process.on('SIGINT', onSigint);
-    const progress = values.quiet ? undefined : new Progress(io);
+    const progress = values.quiet ? undefined : new JudgeProgressLine(io.stderr);
     let result: JudgeRunsResult;
     try {
       result = await judgeRuns({
@@ -152,36 +157,41 @@ function render(r: JudgeRunsResult): string {
   return out.join('\n') + '\n';
 }
 
-/** `judging 3/10 windows · 2 running · 1 failed · $0.0123` on stderr: rewritten in place on a terminal, else every 10 s. */
-class Progress {
-  private last: JudgeProgress | undefined;
-  private lastPlain = 0;
-  private readonly tty: boolean;
+/**
+ * The batch's progress line (src/batch/progress.ts) over windows: `[###.......] 3/10 windows done · 2 running ·
+ * 1 failed · 0.4 windows/s · $0.0123 · ETA 18s`, rewritten in place on a terminal, else a line every 10 s.
+ */
+class JudgeProgressLine {
+  private readonly line: ProgressLine;
+  private readonly started = Date.now();
+  private seen = false;
 
-  constructor(private readonly io: CliIO) {
-    this.tty = Boolean((io.stderr as { isTTY?: boolean }).isTTY);
+  constructor(out: NodeJS.WritableStream) {
+    this.line = new ProgressLine(out, Boolean((out as { isTTY?: boolean }).isTTY), 10_000, () => Date.now(), { unit: 'windows', rate: 'windows/s', costDigits: 4 });
   }
 
   update(p: JudgeProgress): void {
-    this.last = p;
     if (p.planned === 0) return;
-    if (this.tty) {
-      this.io.stderr.write(`\r\x1b[2K${fitLine(format(p), this.io.stderr)}`);
-      return;
-    }
-    const t = Date.now();
-    if (t - this.lastPlain >= 10_000) {
-      this.lastPlain = t;
-      this.io.stderr.write(`${format(p)}\n`);
-    }
+    this.seen = true;
+    const sec = Math.max(0.001, (Date.now() - this.started) / 1000);
+    const judged = p.done + p.failed;
+    const rate = judged / sec;
+    const left = p.planned - judged - p.skipped - p.interrupted;
+    this.line.update({
+      planned: p.planned,
+      done: p.done,
+      failed: p.failed,
+      skipped: p.skipped,
+      interrupted: p.interrupted,
+      running: p.running,
+      turns: 0,
+      turnsPerSec: rate,
+      costUsd: p.costUsd,
+      etaSec: judged > 0 ? left / rate : undefined,
+    });
   }
 
   end(): void {
-    if (!this.last || this.last.planned === 0) return;
-    this.io.stderr.write(this.tty ? `\r\x1b[2K${format(this.last)}\n` : `${format(this.last)}\n`);
+    if (this.seen) this.line.end();
   }
-}
-
-function format(p: JudgeProgress): string {
-  return `judging ${p.done}/${p.planned} windows · ${p.running} running · ${p.failed} failed · $${p.costUsd.toFixed(4)}`;
 }

@@ -12,6 +12,7 @@ import type { Usage } from '../usage.js';
 import { judgeWindow } from './judge-window.js';
 import { judgePrompt, type JudgeTurn, type TurnWindow } from './prompt.js';
 import type { RateLimiter } from '../agents/limiter.js';
+import { Budget } from '../batch/budget.js';
 import type { JudgeClient } from './request.js';
 import type { RubricSet } from './rubric.js';
 
@@ -59,11 +60,18 @@ export interface JudgeRunsResult {
   costUsd: number;
 }
 
+/** Windows to send this time, counted as a batch counts its runs (the progress line is the batch's). */
 export interface JudgeProgress {
   planned: number;
+  /** Judged with verdicts. */
   done: number;
   running: number;
+  /** Judged, and the judgement is a failure (malformed, refusal, error). */
   failed: number;
+  /** Not sent: the budget, or a log that could not be written. */
+  skipped: number;
+  /** Not sent, or cut off, by an interruption. */
+  interrupted: number;
   costUsd: number;
 }
 
@@ -75,7 +83,11 @@ export interface JudgeRunsOptions {
   windowSize?: number | undefined;
   /** Windows judged at once (default 4). */
   concurrency?: number | undefined;
-  /** Stop sending once the summed cost of this invocation reaches it. */
+  /**
+   * The cost budget of this invocation, kept as a batch keeps its own (src/batch/budget.ts): a window is sent
+   * only while what was spent, plus each window in flight and this one at the mean cost of those judged so
+   * far, stays within it. Before any window is judged nothing is projected, so the first one is always sent.
+   */
   budgetUsd?: number | undefined;
   /** Send again windows whose judgement was malformed or a refusal (an `error` one is always sent again). */
   retryFailed?: boolean | undefined;
@@ -272,28 +284,39 @@ export async function judgeRuns(options: JudgeRunsOptions): Promise<JudgeRunsRes
     o.releaseBatch();
   };
 
-  const progress: JudgeProgress = { planned: tasks.length, done: 0, running: 0, failed: 0, costUsd: 0 };
+  const progress: JudgeProgress = { planned: tasks.length, done: 0, running: 0, failed: 0, skipped: 0, interrupted: 0, costUsd: 0 };
+  const budget = new Budget(options.budgetUsd !== undefined ? { maxCostUsd: options.budgetUsd } : undefined);
   const tell = () => options.onProgress?.({ ...progress });
   tell();
   let next = 0;
+  // Windows past the budget check and not yet recorded: the budget counts each at the projected cost.
+  let sending = 0;
   // A failed write stops every worker before its next window; the first such error is thrown at the end.
   let fatal: { error: unknown } | undefined;
   const worker = async () => {
     while (next < tasks.length && !fatal) {
       const task = tasks[next++]!;
+      let reserved = false;
       try {
         if (options.signal?.aborted) {
           task.report.notJudged = 'interrupted';
+          progress.interrupted++;
           continue;
         }
-        if (options.budgetUsd !== undefined && result.costUsd >= options.budgetUsd) {
+        if (!budget.allowsAnother(new Array<number>(sending).fill(0))) {
           task.report.notJudged = 'budget';
           result.budgetStopped++;
+          progress.skipped++;
+          tell();
           continue;
         }
+        sending++;
+        reserved = true;
         const o = await openRun(task.run);
         if (!o) {
           task.report.notJudged = 'unwritable';
+          progress.skipped++;
+          tell();
           continue;
         }
         progress.running++;
@@ -311,6 +334,7 @@ export async function judgeRuns(options: JudgeRunsOptions): Promise<JudgeRunsRes
           if (!options.signal?.aborted) throw err;
           task.report.notJudged = 'interrupted';
           result.interrupted = true;
+          progress.interrupted++;
           continue;
         } finally {
           progress.running--;
@@ -320,16 +344,18 @@ export async function judgeRuns(options: JudgeRunsOptions): Promise<JudgeRunsRes
         result.judged++;
         result.usage = addUsage(result.usage, body.usage);
         result.costUsd += body.costUsd;
+        budget.recordFinished(body.costUsd);
         if (body.verdicts) task.report.verdicts = body.verdicts;
         if (body.failure) task.report.failure = body.failure;
         countFailure(body.failure);
-        progress.done++;
         if (body.failure) progress.failed++;
+        else progress.done++;
         progress.costUsd = result.costUsd;
         tell();
       } catch (error) {
         fatal ??= { error };
       } finally {
+        if (reserved) sending--;
         await finishRun(task.run);
       }
     }

@@ -9,7 +9,7 @@ import { anthropicUsage, AnthropicUsageShape } from '../agents/chat/anthropic.js
 import { openAIUsageOf, OpenAIUsageShape } from '../agents/chat/openai.js';
 import { timerSleep, type Sleep } from '../clock.js';
 import { priceFor, type Price, type PriceTable } from '../agents/prices.js';
-import { resolveEndpoint, type Provider } from '../agents/remote/endpoint.js';
+import { limiterKey, resolveEndpoint, type Provider } from '../agents/remote/endpoint.js';
 import { providerFetch, proxySecrets } from '../agents/remote/provider-fetch.js';
 import { redactor, sdkLogger, sdkLogLevel, urlSecrets } from '../agents/remote/redact.js';
 import { ANSWER_TOOL } from './prompt.js';
@@ -68,6 +68,11 @@ export interface JudgeClient {
   price: Price | undefined;
   /** Removes the key, URL secrets and proxy passwords from text (failure messages). */
   redact: (s: string) => string;
+  /**
+   * The key of the endpoint's rate limiter, as agents key theirs (provider, URL, key variable; never the key):
+   * a judge and an agent on one account share limits through one LimiterRegistry.
+   */
+  limiterKey: string;
   ask(request: JudgeRequest): Promise<JudgeReply>;
 }
 
@@ -136,13 +141,20 @@ function ollamaError(err: unknown, status: unknown): unknown {
 /** A judge client on the chat backends' endpoint resolution, fetch (proxies) and redaction. */
 export function createJudgeClient(spec: JudgeSpec, deps: JudgeDeps): JudgeClient {
   const id = `judge ${spec.backend}:${spec.model}`;
-  const endpoint = resolveEndpoint(spec.backend, { id, backend: spec.backend, baseURL: spec.baseURL, apiKeyEnv: spec.apiKeyEnv }, deps.env);
+  let endpoint;
+  try {
+    endpoint = resolveEndpoint(spec.backend, { id, backend: spec.backend, baseURL: spec.baseURL, apiKeyEnv: spec.apiKeyEnv }, deps.env);
+  } catch (err) {
+    // The endpoint's words name an agent; this is a judge.
+    if (err instanceof InputError) throw new InputError(`${id}: ${err.message.replace(/^agent '[^']*' \([^)]*\): /u, '')}`, { cause: err });
+    throw err;
+  }
   const redact = redactor([endpoint.apiKey, ...urlSecrets(endpoint.baseURL), ...proxySecrets(deps.env)]);
   const fetch = deps.fetch ?? providerFetch(deps.env);
   const logger = deps.logger.child({ judge: { backend: spec.backend, model: spec.model } });
   const o = { ...DEFAULTS, ...Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)) } as typeof DEFAULTS & JudgeSpec;
   const price = priceFor(spec.model, deps.prices);
-  const base = { backend: spec.backend, model: spec.model, price, redact };
+  const base = { backend: spec.backend, model: spec.model, price, redact, limiterKey: limiterKey(endpoint) };
 
   switch (spec.backend) {
     case 'anthropic': {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { appendJudgements, captureIO, lastJson, verdict, writeRun, type JudgementSpec } from './_runs.js';
+import { writeJudgedRuns } from './_judged-runs.js';
+import { captureIO, lastJson } from './_runs.js';
 
 const MINI = '--judge=openai:gpt-4o-mini';
 
@@ -31,34 +32,9 @@ interface Agreement {
 let dir: string;
 const runs = () => join(dir, 'runs');
 
-/**
- * Ten runs of 8 turns whose detectors scored bliss and farewell. Detector onsets and the judge's verdicts
- * (openai:gpt-4o-mini unless said) are chosen so that every way of reading a judgement shows in the figures.
- */
-const RUNS: { detector?: number; judged: JudgementSpec[] }[] = [
-  /* r0 */ { detector: 3, judged: [{ window: [1, 8], verdicts: [verdict('bliss', true, 2), verdict('farewell', false)] }, { judge: { backend: 'openai', model: 'gpt-4o' }, window: [1, 8], verdicts: [verdict('bliss', false)] }] },
-  /* r1 */ { detector: 5, judged: [{ window: [1, 8], verdicts: [verdict('bliss', true, 6), verdict('farewell', true, 7)] }] },
-  /* r2 */ { judged: [{ window: [1, 8], verdicts: [verdict('bliss', true, 4), verdict('farewell', false)] }] },
-  /* r3 */ { detector: 2, judged: [{ window: [1, 8], verdicts: [verdict('bliss', false), verdict('farewell', false)] }] },
-  /* r4 */ { judged: [{ window: [1, 8], verdicts: [verdict('bliss', false), verdict('farewell', false)] }] },
-  // A refusal: no verdict on anything.
-  /* r5 */ { judged: [{ window: [1, 8], failure: { kind: 'refusal', message: 'I would rather not.' } }] },
-  // Absent in the first half, malformed in the second: no verdict (never "absent") on either attractor.
-  /* r6 */ { detector: 4, judged: [{ window: [1, 4], verdicts: [verdict('bliss', false), verdict('farewell', false)] }, { window: [5, 8], failure: { kind: 'malformed', message: 'not the schema' } }] },
-  // Never judged.
-  /* r7 */ { judged: [] },
-  // Found in the first half, the second half failed: present for bliss, no verdict for farewell.
-  /* r8 */ { detector: 3, judged: [{ window: [1, 4], verdicts: [verdict('bliss', true, 3), verdict('farewell', false)] }, { window: [5, 8], failure: { kind: 'error', message: '500' } }] },
-  // Judged twice: the newest judgement of the window counts.
-  /* r9 */ { detector: 5, judged: [{ window: [1, 8], verdicts: [verdict('bliss', false), verdict('farewell', false)] }, { window: [1, 8], verdicts: [verdict('bliss', true, 5), verdict('farewell', false)] }] },
-];
-
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'stats-judge-'));
-  RUNS.forEach((r, i) => {
-    writeRun(runs(), { runId: `r${i}`, scenario: 'free', turns: 8, attractors: ['bliss', 'farewell'], ...(r.detector ? { entered: { bliss: r.detector } } : {}) });
-    if (r.judged.length) appendJudgements(runs(), `r${i}`, r.judged);
-  });
+  writeJudgedRuns(runs());
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -50,7 +50,7 @@ export async function gatherStats(o: GatherOptions): Promise<{ result: StatsResu
       const v = judgeVerdicts(s, result.judge!);
       return v.seen && result.attractors.some((a) => v.verdict(a) === undefined);
     }).length;
-    if (partial > 0) o.warn(`${partial} run${partial === 1 ? ' has a judgement' : 's have judgements'} by ${judge} that failed or do not cover every turn: left out of the attractors no window found, never counted as absent`);
+    if (partial > 0) o.warn(`${partial} run${partial === 1 ? '' : 's'} judged by ${judge} with a failed window or turns no window covered: left out of the attractors no window found, never counted as absent`);
   } else if (unanalysed > 0) {
     o.warn(`${unanalysed} run${unanalysed === 1 ? ' has' : 's have'} no attractor analysis; run \`arena analyze --write ${o.labels.join(' ')}\` first (left out of incidence)`);
   }

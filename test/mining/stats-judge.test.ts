@@ -93,7 +93,7 @@ describe('arena stats --source judge', () => {
     expect(r.out).toMatch(/left out \(no verdict\)/);
     expect(r.out).toMatch(/bliss\s+5\/7\s+71\.4%.*\s3\n/);
     expect(r.err).toContain('1 run has no judgement by openai:gpt-4o-mini');
-    expect(r.err).toContain('3 runs have judgements by openai:gpt-4o-mini that failed or do not cover every turn');
+    expect(r.err).toContain('3 runs judged by openai:gpt-4o-mini with a failed window or turns no window covered');
   });
 
   it('asks which judge when the runs hold several, naming them; and rejects a judge no run has', async () => {

@@ -5,19 +5,25 @@ import { gatherStats } from '../mining/gather-stats.js';
 import { parseGrouping } from '../mining/group-key.js';
 import { renderReport } from '../mining/report/html.js';
 import { tableSettings } from '../mining/table-flags.js';
+import { judgeAgreement } from '../mining/agreement.js';
+import { chooseJudge, judgesIn } from '../mining/verdict-source.js';
+import { parseJudgeFlag } from '../judge/request.js';
 import { defineCommand, printJson } from './command.js';
 import { intFlag, parse } from './_args.js';
 
 const usage = `usage: arena report <folders…> --out report.html [--by FIELD|none] [--words w1,w2] [--top K]
-                    [--emoji] [--skip-common] [--feature NAME] [--title TEXT] [--json]
+                    [--emoji] [--skip-common] [--source detector|judge] [--judge BACKEND:MODEL]
+                    [--feature NAME] [--title TEXT] [--json]
 
 One self-contained HTML file (inline SVG, no scripts or external assets) with attractor incidence and
 Wilson intervals, Kaplan–Meier survival curves, mean feature trajectories per condition, a runs × turns
-heatmap of attractor scores, and the stats tables. Options as in \`arena stats\`, plus:
+heatmap of attractor scores, the stats tables and, when the runs hold judgements, Cohen's κ between each
+judge (or the --judge one) and the detectors. It says whose verdicts its figures count. Options as in
+\`arena stats\` (--source and --judge too), plus:
   --out FILE       where to write the report (required)
   --feature NAME   analysis.turn feature drawn per turn (default drift)
   --title TEXT     page title
-  --json           print {out, runs, groups}`;
+  --json           print {out, runs, groups, source, judge?, agreement: [BACKEND:MODEL, …]}`;
 
 export default defineCommand({
   name: 'report',
@@ -36,6 +42,8 @@ export default defineCommand({
         feature: { type: 'string', default: 'drift' },
         title: { type: 'string' },
         json: { type: 'boolean' },
+        source: { type: 'string', default: 'detector' },
+        judge: { type: 'string' },
         'runs-dir': { type: 'string' },
       },
       usage,
@@ -43,6 +51,9 @@ export default defineCommand({
     if (!values.out) throw new InputError('--out FILE is required (see arena report --help)');
     const folders = positionals.length > 0 ? positionals : values['runs-dir'] ? [values['runs-dir']] : [];
     if (folders.length === 0) throw new InputError('give at least one folder of runs, or --runs-dir DIR (see arena report --help)');
+    const source = values.source;
+    if (source !== 'detector' && source !== 'judge') throw new InputError(`--source must be detector or judge, got '${source}'`);
+    const judge = values.judge === undefined ? undefined : parseJudgeFlag(values.judge);
     const grouping = parseGrouping(values.by);
     const settings = tableSettings({ words: values.words, top: intFlag(values.top, '--top'), emoji: values.emoji, skipCommon: values['skip-common'] });
     const { result, runs: summaries } = await gatherStats({
@@ -51,16 +62,21 @@ export default defineCommand({
       grouping,
       summary: { ...settings.summary, scores: true, feature: values.feature },
       table: settings.table,
+      source: source === 'judge' ? { kind: 'judge', ...(judge ? { judge } : {}) } : { kind: 'detector' },
       warn: (line) => io.stderr.write(`warning: ${line}\n`),
     });
     const out = resolve(io.cwd, values.out);
-    const html = renderReport(result, summaries, { feature: values.feature, grouping, ...(values.title ? { title: values.title } : {}) });
+    // The judge the statistics count, or the one asked for, or every judge in the runs: each against the detectors.
+    const judges = result.judge ? [result.judge] : judge ? [chooseJudge(summaries, judge)] : judgesIn(summaries);
+    const agreements = judges.map((j) => judgeAgreement(summaries, j));
+    const html = renderReport(result, summaries, { feature: values.feature, grouping, agreements, ...(values.title ? { title: values.title } : {}) });
     try {
       writeFileSync(out, html);
     } catch (err) {
       throw new InputError(`cannot write ${values.out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
     }
-    if (values.json) printJson(io, { out, runs: summaries.length, groups: result.groups.length });
+    const agreement = judges.map((j) => `${j.backend}:${j.model}`);
+    if (values.json) printJson(io, { out, runs: summaries.length, groups: result.groups.length, source: result.source, ...(result.judge ? { judge: result.judge } : {}), agreement });
     else io.stdout.write(`wrote ${out} (${summaries.length} runs, ${result.groups.length} groups)\n`);
     return 0;
   },

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import type { ArenaEvent } from '../runlog/events.js';
+import type { ArenaEvent, Judgement } from '../runlog/events.js';
 import { runLogPath } from '../runlog/layout.js';
 import { describeProblems, readRunLog } from '../runlog/reader.js';
 import { defineCommand } from './command.js';
@@ -10,7 +10,10 @@ import { locateRun } from './_locate-run.js';
 
 const usage = `usage: arena show <run folder | events.jsonl | runId> [--format text|md] [--thinking] [--runs-dir DIR]
 
-Print a run's transcript: every turn in order, failed attempts, interventions and attractor onsets.
+Print a run's transcript: every turn in order, failed attempts, interventions and attractor onsets; then the
+judgements \`arena judge\` appended (judge, rubric, window, each attractor found with its onset, confidence and
+evidence, the ones judged absent, failures with their kind; a judgement a newer one of its window replaced
+is marked superseded).
   --format text|md   plain terminal text (default) or Markdown
   --thinking         include extended thinking where it was recorded
   --runs-dir DIR     where to look a run id up (default: runs)`;
@@ -22,6 +25,7 @@ export function renderTranscript(events: readonly ArenaEvent[], format: 'text' |
   const md = format === 'md';
   const name = (id: string) => (id === 'narrator' ? 'Narrator' : (names.get(id) ?? id));
   const note = (s: string) => out.push(md ? `> _${s}_\n` : `   ${s}`);
+  const judgements: Judgement[] = [];
   for (const e of events) {
     switch (e.type) {
       case 'run.started':
@@ -62,11 +66,41 @@ export function renderTranscript(events: readonly ArenaEvent[], format: 'text' |
       case 'run.finished':
         out.push(md ? `\n---\n**${e.status}** (${e.stopReason}) after ${e.turns} turns · ${e.totals.inputTokens + e.totals.outputTokens} tokens · $${e.totals.costUsd.toFixed(4)}\n` : `\n■ ${e.status} (${e.stopReason}) after ${e.turns} turns, ${e.totals.inputTokens + e.totals.outputTokens} tokens, $${e.totals.costUsd.toFixed(4)}`);
         break;
+      case 'judgement':
+        judgements.push(e);
+        break;
       default:
         break;
     }
   }
+  if (judgements.length > 0) out.push(renderJudgements(judgements, md));
   return out.join('\n') + '\n';
+}
+
+/** The judgements of a run, after its transcript: what each judge found, in log order. */
+function renderJudgements(judgements: readonly Judgement[], md: boolean): string {
+  // The newest judgement of a window by a judge is the one every reader counts; older ones are marked.
+  const newest = new Map<string, Judgement>();
+  for (const j of judgements) newest.set(`${j.judge.backend}:${j.judge.model}|${j.window[0]}-${j.window[1]}`, j);
+  const oneLine = (s: string) => s.replace(/\s+/gu, ' ').trim();
+  const out: string[] = [md ? '\n## Judgements\n' : '\n── judgements ──'];
+  for (const j of judgements) {
+    const superseded = newest.get(`${j.judge.backend}:${j.judge.model}|${j.window[0]}-${j.window[1]}`) !== j;
+    const judge = `${j.judge.backend}:${j.judge.model}`;
+    const head = `${md ? `**${judge}**` : judge} · rubric ${md ? `\`${j.rubric.name}\`` : j.rubric.name} · turns ${j.window[0]}–${j.window[1]} · $${j.costUsd.toFixed(4)}${superseded ? ' · superseded by a later judgement of this window' : ''}`;
+    out.push(md ? `${head}\n` : head);
+    const item = (s: string) => out.push(md ? `- ${s}` : `   ${s}`);
+    if (j.failure) item(`${j.failure.kind === 'refusal' ? 'refused' : `failed (${j.failure.kind})`}: ${oneLine(j.failure.message)} — no verdict, not "absent"`);
+    const present = (j.verdicts ?? []).filter((v) => v.present);
+    for (const v of present) {
+      const onset = v.onsetTurn === null ? 'onset not placed' : `from turn ${v.onsetTurn}`;
+      item(`${md ? `**${v.attractor}**` : v.attractor} present, ${onset}, confidence ${v.confidence.toFixed(2)}${v.evidence.trim() ? `: “${oneLine(v.evidence)}”` : ''}`);
+    }
+    const absent = (j.verdicts ?? []).filter((v) => !v.present).map((v) => v.attractor);
+    if (absent.length > 0) item(`absent: ${absent.join(', ')}`);
+    if (md) out.push('');
+  }
+  return out.join('\n');
 }
 
 export default defineCommand({

@@ -4,15 +4,29 @@ import { formatStats, type StatsFormat } from '../mining/format-stats.js';
 import { gatherStats } from '../mining/gather-stats.js';
 import { parseGrouping } from '../mining/group-key.js';
 import { tableSettings } from '../mining/table-flags.js';
+import { judgeAgreement } from '../mining/agreement.js';
+import { formatAgreement } from '../mining/format-agreement.js';
+import { chooseJudge } from '../mining/verdict-source.js';
+import { parseJudgeFlag } from '../judge/request.js';
 import { defineCommand, printJson } from './command.js';
 import { intFlag, parse } from './_args.js';
 
 const usage = `usage: arena stats <folders…> [--by FIELD|none] [--words w1,w2] [--top K] [--emoji] [--skip-common]
-                   [--format table|md|csv|json] [--json]
+                   [--source detector|judge] [--judge BACKEND:MODEL] [--format table|md|csv|json] [--json]
+       arena stats <folders…> --agreement [--judge BACKEND:MODEL] [--format table|md|json] [--json]
 
 Attractor statistics over every events.jsonl under the folders (or --runs-dir), per group of runs:
 incidence among the analysed runs with Wilson 95% intervals, onset turn median (IQR), Kaplan–Meier share not yet in each
 attractor, end states, failed turns, tokens and cost; Fisher's exact test between groups.
+  --source detector|judge
+                   whose verdicts every attractor figure counts: detector (default) the analysis in the logs;
+                   judge the judgement events \`arena judge\` appended (newest per window, present if any window
+                   says so, onset the judge's onsetTurn). A run whose judgement is missing, failed or does not cover
+                   every turn is left out of the attractors no window found, and the table says how many
+  --judge B:M      whose judgements (required when the runs hold several judges')
+  --agreement      instead of the statistics: Cohen's κ between the judge and the detectors per attractor, over
+                   the runs both have a verdict for, with the 2×2 table, raw agreement and a 95% interval
+                   (large-sample standard error of Fleiss, Cohen & Everitt 1969); κ undefined is shown so
   --by FIELD       group by a field of run.started (scenario.name, meta.cell.temperature, agents,
                    seed, source.format, status, stopReason; several joined by commas); 'none' = one group.
                    Default: scenario name × agent models.
@@ -38,6 +52,9 @@ export default defineCommand({
         'skip-common': { type: 'boolean' },
         format: { type: 'string', default: 'table' },
         json: { type: 'boolean' },
+        source: { type: 'string', default: 'detector' },
+        judge: { type: 'string' },
+        agreement: { type: 'boolean' },
         'runs-dir': { type: 'string' },
       },
       usage,
@@ -48,15 +65,28 @@ export default defineCommand({
     }
     const folders = positionals.length > 0 ? positionals : values['runs-dir'] ? [values['runs-dir']] : [];
     if (folders.length === 0) throw new InputError('give at least one folder of runs, or --runs-dir DIR (see arena stats --help)');
+    const source = values.source;
+    if (source !== 'detector' && source !== 'judge') throw new InputError(`--source must be detector or judge, got '${source}'`);
+    if (values.agreement && source !== 'detector') throw new InputError('--agreement compares the judge with the detectors; leave out --source');
+    if (values.agreement && format === 'csv') throw new InputError('--agreement prints table, md or json');
+    if (values.judge !== undefined && source !== 'judge' && !values.agreement) throw new InputError('--judge applies to --source judge and --agreement only');
+    const judge = values.judge === undefined ? undefined : parseJudgeFlag(values.judge);
     const settings = tableSettings({ words: values.words, top: intFlag(values.top, '--top'), emoji: values.emoji, skipCommon: values['skip-common'] });
-    const { result } = await gatherStats({
+    const { result, runs } = await gatherStats({
       paths: folders.map((f) => resolve(io.cwd, f)),
       labels: folders,
       grouping: parseGrouping(values.by),
       summary: settings.summary,
       table: settings.table,
+      source: source === 'judge' ? { kind: 'judge', ...(judge ? { judge } : {}) } : { kind: 'detector' },
       warn: (line) => io.stderr.write(`warning: ${line}\n`),
     });
+    if (values.agreement) {
+      const agreement = judgeAgreement(runs, chooseJudge(runs, judge));
+      if (format === 'json') printJson(io, agreement);
+      else io.stdout.write(formatAgreement(agreement, format === 'md'));
+      return 0;
+    }
     if (format === 'json') printJson(io, result);
     else io.stdout.write(formatStats(result, format satisfies StatsFormat));
     return 0;

@@ -4,6 +4,7 @@ import { fisherExact } from './stats/fisher.js';
 import { kaplanMeier, type SurvivalPoint } from './stats/kaplan-meier.js';
 import { summarize } from './stats/quantile.js';
 import { wilson } from '../stats/wilson.js';
+import { chooseSource, verdictsOf, type ChosenSource, type RunVerdicts, type VerdictSource } from './verdict-source.js';
 import { foldCounts, tableRows, type Tally } from './word-tally.js';
 
 /** One row of a system-card word table. */
@@ -32,6 +33,13 @@ export interface Incidence {
   count: number;
   rate: number;
   ci95: [number, number];
+  /** With source judge: runs with the judge's verdict on this attractor (the denominator). */
+  n?: number;
+  /**
+   * With source judge: runs of the group left out of this attractor because its judgement is missing, failed
+   * or does not cover every turn (and no window found the attractor). Never counted as "not entered".
+   */
+  leftOut?: number;
 }
 
 /** The statistics of one group of runs (the `stats --json` contract plus extra keys). */
@@ -39,9 +47,13 @@ export interface GroupStats {
   key: string;
   /** Every run of the group (turns, tokens, end states and word tables cover them all). */
   runs: number;
-  /** Runs with attractor analysis: the denominator of incidence, onsets and survival. */
+  /**
+   * Runs the verdict source looked at: with source detector, runs with attractor analysis (the denominator of
+   * incidence, onsets and survival); with source judge, runs with a judgement by the chosen judge (each
+   * attractor's denominator is then its incidence `n`).
+   */
   analysed: number;
-  /** Runs without any attractor analysis (e.g. imported and not yet analysed); left out of incidence. */
+  /** Runs the source never looked at (e.g. imported and not yet analysed, or not judged); left out of incidence. */
   unanalysed: number;
   turns: number;
   incidence: Record<string, Incidence>;
@@ -64,7 +76,7 @@ export interface Comparison {
   attractor: string;
   a: string;
   b: string;
-  /** Entered / analysed runs in each group. */
+  /** Entered / counted runs in each group (analysed runs; with source judge, runs with the judge's verdict). */
   countA: number;
   runsA: number;
   countB: number;
@@ -73,6 +85,10 @@ export interface Comparison {
 }
 
 export interface StatsResult {
+  /** Whose verdicts every attractor figure counts: the detectors' analysis in the logs, or one judge's. */
+  source: ChosenSource['kind'];
+  /** With source judge: which judge. */
+  judge?: { backend: string; model: string };
   groups: GroupStats[];
   attractors: string[];
   comparisons: Comparison[];
@@ -97,18 +113,28 @@ interface GroupAcc {
   emoji: Map<string, Tally>;
 }
 
-function groupStats(key: string, acc: GroupAcc, attractors: readonly string[], table: TableOptions): GroupStats {
+function groupStats(
+  key: string,
+  acc: GroupAcc,
+  attractors: readonly string[],
+  table: TableOptions,
+  verdicts: ReadonlyMap<RunSummary, RunVerdicts>, source: ChosenSource): GroupStats {
   const runs = acc.runs;
-  // A run nobody analysed did not "never enter": it was never looked at, so it is no evidence either way.
-  const analysed = runs.filter((s) => s.analysed);
+  // A run the source never looked at did not "never enter": it is no evidence either way.
+  const analysed = runs.filter((s) => verdicts.get(s)!.seen);
   const incidence: Record<string, Incidence> = {};
   const onset: GroupStats['onset'] = {};
   const survival: GroupStats['survival'] = {};
   for (const a of attractors) {
-    const onsets = analysed.flatMap((s) => (s.onsets.has(a) ? [s.onsets.get(a)!] : []));
-    incidence[a] = { count: onsets.length, rate: analysed.length > 0 ? onsets.length / analysed.length : 0, ci95: wilson(onsets.length, analysed.length) };
+    const counted = analysed.flatMap((s) => {
+      const v = verdicts.get(s)!.verdict(a);
+      return v ? [{ s, v }] : [];
+    });
+    const onsets = counted.flatMap(({ v }) => (v.entered ? [v.onset] : []));
+    incidence[a] = { count: onsets.length, rate: counted.length > 0 ? onsets.length / counted.length : 0, ci95: wilson(onsets.length, counted.length) };
+    if (source.kind === 'judge') Object.assign(incidence[a], { n: counted.length, leftOut: runs.length - counted.length });
     onset[a] = summarize(onsets);
-    survival[a] = kaplanMeier(analysed.map((s) => (s.onsets.has(a) ? { time: s.onsets.get(a)!, event: true } : { time: observedTurns(s), event: false })));
+    survival[a] = kaplanMeier(counted.map(({ s, v }) => (v.entered ? { time: v.onset, event: true } : { time: observedTurns(s), event: false })));
   }
   const endStates: Record<string, number> = {};
   for (const s of runs) {
@@ -147,12 +173,12 @@ export const MAX_COMPARED_GROUPS = 20;
  */
 export class StatsCollector {
   private readonly groups = new Map<string, GroupAcc>();
-  private readonly attractors = new Set<string>();
   private noStart = 0;
 
   constructor(
     private readonly grouping: Grouping,
     private readonly table: TableOptions = {},
+    private readonly source: VerdictSource = { kind: 'detector' },
   ) {}
 
   /** Files read without a run.started event (not runs: they are left out of every group). */
@@ -174,42 +200,47 @@ export class StatsCollector {
     foldCounts(acc.emoji, s.emoji);
     s.words = new Map();
     s.emoji = new Map();
-    for (const a of s.onsets.keys()) this.attractors.add(a);
-    for (const a of s.attractorNames) this.attractors.add(a);
     return true;
   }
 
   /**
-   * Every statistic per group. Attractors are the union over all runs of those entered and those the
-   * analysis scored, so each group lists the same attractors (zero where none entered) and groups can be
-   * compared.
+   * Every statistic per group, counting the source's verdicts. Attractors are the union over all runs of those
+   * the source names (entered, scored by the analysis, or named in the judge's verdicts), so each group lists
+   * the same attractors (zero where none entered) and groups can be compared. With source judge and no judge
+   * chosen, fails (bad input) unless the runs hold exactly one judge's judgements.
    */
   result(): StatsResult {
-    const attractors = [...this.attractors].sort();
+    const all = [...this.groups.values()].flatMap((acc) => acc.runs);
+    const source = chooseSource(all, this.source);
+    const verdicts = new Map(all.map((s) => [s, verdictsOf(s, source)]));
+    const attractors = [...new Set([...verdicts.values()].flatMap((v) => v.attractors))].sort();
     const keys = [...this.groups.keys()].sort();
     for (const acc of this.groups.values()) acc.runs.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-    const groups = keys.map((k) => groupStats(k, this.groups.get(k)!, attractors, this.table));
+    const groups = keys.map((k) => groupStats(k, this.groups.get(k)!, attractors, this.table, verdicts, source));
+    const head = { source: source.kind, ...(source.kind === 'judge' ? { judge: source.judge } : {}) };
     const comparisons: Comparison[] = [];
-    if (groups.length > MAX_COMPARED_GROUPS) return { groups, attractors, comparisons, skipped: this.noStart };
+    if (groups.length > MAX_COMPARED_GROUPS) return { ...head, groups, attractors, comparisons, skipped: this.noStart };
     for (const attractor of attractors) {
       for (let i = 0; i < groups.length; i++) {
         for (let j = i + 1; j < groups.length; j++) {
           const g = groups[i]!;
           const h = groups[j]!;
-          if (g.analysed === 0 || h.analysed === 0) continue;
+          const m = g.incidence[attractor]!.n ?? g.analysed;
+          const n = h.incidence[attractor]!.n ?? h.analysed;
+          if (m === 0 || n === 0) continue;
           const x = g.incidence[attractor]!.count;
           const y = h.incidence[attractor]!.count;
-          comparisons.push({ attractor, a: g.key, b: h.key, countA: x, runsA: g.analysed, countB: y, runsB: h.analysed, p: fisherExact(x, g.analysed - x, y, h.analysed - y) });
+          comparisons.push({ attractor, a: g.key, b: h.key, countA: x, runsA: m, countB: y, runsB: n, p: fisherExact(x, m - x, y, n - y) });
         }
       }
     }
-    return { groups, attractors, comparisons, skipped: this.noStart };
+    return { ...head, groups, attractors, comparisons, skipped: this.noStart };
   }
 }
 
 /** Group run summaries and compute every statistic (see StatsCollector; the summaries' word and emoji maps are emptied). */
-export function computeStats(summaries: readonly RunSummary[], grouping: Grouping, table: TableOptions = {}): StatsResult {
-  const c = new StatsCollector(grouping, table);
+export function computeStats(summaries: readonly RunSummary[], grouping: Grouping, table: TableOptions = {}, source: VerdictSource = { kind: 'detector' }): StatsResult {
+  const c = new StatsCollector(grouping, table, source);
   for (const s of summaries) c.add(s);
   return c.result();
 }

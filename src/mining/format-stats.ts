@@ -7,7 +7,7 @@ const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}
 const num = (x: number | null, digits = 1) => (x === null ? '–' : Number.isInteger(x) ? String(x) : x.toFixed(digits));
 
 /** Aligned columns for a terminal, or a Markdown table (cells escaped so transcript words cannot break it). */
-function grid(head: string[], body: string[][], md: boolean): string {
+export function grid(head: string[], body: string[][], md: boolean): string {
   if (md) {
     const cell = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ');
     return [head, head.map(() => '---'), ...body].map((r) => `| ${r.map(cell).join(' | ')} |`).join('\n');
@@ -20,17 +20,21 @@ function onsetText(o: GroupStats['onset'][string] | undefined): string {
   return `${num(o.median)} (${num(o.q1)}–${num(o.q3)})`;
 }
 
-function groupBlock(g: GroupStats, attractors: readonly string[], md: boolean): string {
+function groupBlock(g: GroupStats, r: StatsResult, md: boolean): string {
+  const attractors = r.attractors;
+  const judged = r.source === 'judge';
   const out: string[] = [];
-  const unanalysed = g.unanalysed > 0 ? ` (${g.unanalysed} without attractor analysis)` : '';
+  const unanalysed = g.unanalysed > 0 ? (judged ? ` (${g.unanalysed} without a judgement by ${judgeName(r)})` : ` (${g.unanalysed} without attractor analysis)`) : '';
   const facts = `runs ${g.runs}${unanalysed} · turns ${g.turns} · failed turns ${g.failedTurns} (${g.failedAttempts} failed attempts) · tokens ${g.tokens.input} in / ${g.tokens.output} out · cost $${g.costUsd.toFixed(4)}`;
   const ends = Object.entries(g.endStates).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
   out.push(md ? `## ${g.key.replace(/[\\`*_[\]<>#|]/g, '\\$&')}\n\n${facts}\n\nEnd states: ${ends}\n` : `== ${g.key} ==\n${facts}\nend states: ${ends}\n`);
   if (attractors.length > 0) {
-    out.push(grid(['attractor', 'entered', 'rate', '95% CI (Wilson)', 'onset median (IQR)', 'not yet in (KM)'], attractors.map((a) => {
+    const head = ['attractor', 'entered', 'rate', '95% CI (Wilson)', 'onset median (IQR)', 'not yet in (KM)', ...(judged ? ['left out (no verdict)'] : [])];
+    out.push(grid(head, attractors.map((a) => {
       const inc = g.incidence[a]!;
       const last = g.survival[a]?.at(-1);
-      return [a, `${inc.count}/${g.analysed}`, pct(inc.rate), `${pct(inc.ci95[0])} – ${pct(inc.ci95[1])}`, onsetText(g.onset[a]), last ? `${pct(last.survival)} after turn ${last.turn}` : '–'];
+      const row = [a, `${inc.count}/${inc.n ?? g.analysed}`, pct(inc.rate), `${pct(inc.ci95[0])} – ${pct(inc.ci95[1])}`, onsetText(g.onset[a]), last ? `${pct(last.survival)} after turn ${last.turn}` : '–'];
+      return judged ? [...row, String(inc.leftOut ?? 0)] : row;
     }), md));
     out.push('');
   }
@@ -51,6 +55,8 @@ function comparisonsBlock(r: StatsResult, md: boolean): string {
   return `${head}\n${grid(['attractor', 'group A', 'group B', 'A', 'B', 'p'], r.comparisons.map((c) => [c.attractor, c.a, c.b, `${c.countA}/${c.runsA}`, `${c.countB}/${c.runsB}`, c.p < 0.0001 ? c.p.toExponential(2) : c.p.toFixed(4)]), md)}\n`;
 }
 
+const judgeName = (r: StatsResult) => (r.judge ? `${r.judge.backend}:${r.judge.model}` : '?');
+
 const csvCell = (v: string | number) => {
   const s = String(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -67,6 +73,7 @@ function csv(r: StatsResult): string {
       const inc = g.incidence[a]!;
       const o = g.onset[a]!;
       rows.push([g.key, 'incidence', a, 'count', inc.count], [g.key, 'incidence', a, 'rate', inc.rate], [g.key, 'incidence', a, 'ci95Low', inc.ci95[0]], [g.key, 'incidence', a, 'ci95High', inc.ci95[1]]);
+      if (inc.n !== undefined) rows.push([g.key, 'incidence', a, 'n', inc.n], [g.key, 'incidence', a, 'leftOut', inc.leftOut ?? 0]);
       for (const m of ['median', 'q1', 'q3'] as const) if (o[m] !== null) rows.push([g.key, 'onset', a, m, o[m]!]);
       for (const p of g.survival[a] ?? []) rows.push([g.key, 'survival', a, `turn ${p.turn}`, p.survival]);
     }
@@ -88,7 +95,9 @@ export function formatStats(r: StatsResult, format: StatsFormat): string {
     case 'md': {
       const md = format === 'md';
       if (r.groups.length === 0) return 'no runs found\n';
-      return [...r.groups.map((g) => groupBlock(g, r.attractors, md)), comparisonsBlock(r, md)].filter(Boolean).join('\n') + '\n';
+      // The detectors' analysis is what stats always counted; a judge's verdicts are said at the top.
+      const source = r.source === 'judge' ? `${md ? '' : '== '}verdicts of the judge ${judgeName(r)}; a run whose judgement is missing, failed or partial is left out of the attractors it did not find${md ? '\n' : ' =='}` : '';
+      return [source, ...r.groups.map((g) => groupBlock(g, r, md)), comparisonsBlock(r, md)].filter(Boolean).join('\n') + '\n';
     }
     default: {
       const never: never = format;

@@ -19,3 +19,7 @@ export { parseSpeakerJsonl } from './import/speaker-jsonl.js';
 export { writeImportedRun, importedRunId } from './import/write-run.js';
 export { renderReport, type ReportOptions } from './report/html.js';
 export { openRunLogDatabase, VIEW_NAMES, type RunLogDatabase } from './sql/run-log-database.js';
+export { judgeAgreement, type AgreementResult, type AttractorAgreement } from './agreement.js';
+export { formatAgreement } from './format-agreement.js';
+export { chooseJudge, chooseSource, describeSource, detectorVerdicts, judgeVerdicts, judgesIn, verdictsOf, type ChosenSource, type RunVerdict, type RunVerdicts, type VerdictSource } from './verdict-source.js';
+export { cohenKappa, KAPPA_CI_METHOD, type Kappa, type TwoByTwo } from '../stats/cohen-kappa.js';

@@ -1,3 +1,4 @@
+import type { JudgementFacts } from '../analysis/eval/judge-reading.js';
 import type { ArenaEvent, RunStarted, RunStatus } from '../runlog/events.js';
 import { ChosenWords, countChosenWords, countEmoji, countWords } from './tokens.js';
 
@@ -28,6 +29,8 @@ export interface RunSummary {
   analysed: boolean;
   /** Attractors the analysis scored (the keys of analysis.turn `scores`), entered or not. */
   attractorNames: string[];
+  /** The log's `judgement` events, in order, as much of them as says what the judge found (see readJudgements). */
+  judgements: JudgementFacts[];
   /** Per-turn attractor scores from analysis.turn events (only when asked for). */
   scores: Map<number, Record<string, number>>;
   /** Per-turn value of one numeric analysis feature (only when asked for). */
@@ -64,6 +67,7 @@ export function emptySummary(file: string): RunSummary {
     onsets: new Map(),
     analysed: false,
     attractorNames: [],
+    judgements: [],
     scores: new Map(),
     feature: new Map(),
     words: new Map(),
@@ -115,6 +119,9 @@ export function addEvent(s: RunSummary, e: ArenaEvent, options: SummaryOptions):
         const v = e.features[options.feature];
         if (typeof v === 'number' && Number.isFinite(v)) s.feature.set(e.turn, v);
       }
+      break;
+    case 'judgement':
+      s.judgements.push({ judge: e.judge, window: e.window, ...(e.verdicts ? { verdicts: e.verdicts } : {}), ...(e.failure ? { failure: e.failure } : {}) });
       break;
     case 'run.finished':
       s.finished = { status: e.status, stopReason: e.stopReason, turns: e.turns };

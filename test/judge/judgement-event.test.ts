@@ -74,7 +74,7 @@ describe('judgement events', () => {
       expect(r.code, r.err).toBe(0);
       expect(r.err).not.toContain('warning');
     }
-    expect(show.out.split('\n').filter((l) => /alpha says|beta says/u.test(l))).toHaveLength(TURNS);
+    expect(show.out.split('── judgements ──')[0]!.split('\n').filter((l) => /alpha says|beta says/u.test(l))).toHaveLength(TURNS);
     const group = (JSON.parse(stats.out.trim().split('\n').at(-1)!) as { groups: { turns: number; runs: number }[] }).groups[0]!;
     expect(group.turns).toBe(TURNS);
     expect((JSON.parse(query.out.trim().split('\n').at(-1)!) as { rows: number[][] }).rows[0]![0]).toBe(TURNS);

@@ -1,5 +1,7 @@
 import { RunLogWriter } from '../../src/runlog/writer.js';
-import type { ArenaEvent, EventBody } from '../../src/runlog/events.js';
+import type { ArenaEvent, EventBody, Verdict } from '../../src/runlog/events.js';
+import { parseRunLog } from '../../src/runlog/reader.js';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import type { CliIO } from '../../src/cli/command.js';
 
@@ -66,4 +68,36 @@ export function captureIO(cwd: string): { io: CliIO; out: () => string; err: () 
 export function lastJson(text: string): unknown {
   const lines = text.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!);
+}
+
+/** A judge's verdict on one attractor, as a judgement event holds it (confidence 0.8, a quoted evidence when present). */
+export function verdict(attractor: string, present: boolean, onsetTurn: number | null = null): Verdict {
+  return { attractor, present, onsetTurn: present ? onsetTurn : null, confidence: 0.8, evidence: present ? `"${attractor} here"` : '' };
+}
+
+/** What a test says about one judgement: the judge (default openai:gpt-4o-mini), its window, and verdicts or a failure. */
+export type JudgementSpec = { judge?: { backend: string; model: string }; window: [number, number] } & ({ verdicts: Verdict[] } | { failure: { kind: 'malformed' | 'refusal' | 'error'; message: string } });
+
+/** Append judgement events to `<dir>/<runId>/events.jsonl` through the real writer, after what the log holds. */
+export function appendJudgements(dir: string, runId: string, judgements: readonly JudgementSpec[]): void {
+  const runDir = `${dir}/${runId}`;
+  const log = parseRunLog(readFileSync(`${runDir}/events.jsonl`), `${runDir}/events.jsonl`);
+  const lastSeq = log.events.at(-1)?.seq ?? 0;
+  const w = RunLogWriter.open(runDir, { lastSeq });
+  judgements.forEach((j, i) => {
+    w.append({
+      v: 1,
+      seq: lastSeq + 1 + i,
+      ts: '2026-01-02T00:00:00.000Z',
+      runId,
+      type: 'judgement',
+      judge: j.judge ?? { backend: 'openai', model: 'gpt-4o-mini' },
+      rubric: { name: 'builtin', hash: 'h1' },
+      window: j.window,
+      ...('verdicts' in j ? { verdicts: j.verdicts } : { failure: j.failure }),
+      usage: { inputTokens: 800, outputTokens: 60 },
+      costUsd: 0.0002,
+    });
+  });
+  w.close();
 }

@@ -1,6 +1,9 @@
+import type { AgreementResult } from '../agreement.js';
 import type { GroupStats, StatsResult } from '../aggregate.js';
+import { AGREEMENT_HEAD, agreementRows } from '../format-agreement.js';
 import { groupKey, type Grouping } from '../group-key.js';
 import { observedTurns, type RunSummary } from '../run-summary.js';
+import { describeSource, verdictsOf, type ChosenSource } from '../verdict-source.js';
 import { esc } from './escape.js';
 import { heatmap, intervalChart, lineChart, type HeatRow, type Series } from './svg.js';
 
@@ -13,6 +16,8 @@ export interface ReportOptions {
   feature: string;
   grouping: Grouping;
   generatedAt?: Date;
+  /** Judge–detector agreement, one table per judge (none when the runs hold no judgement). */
+  agreements?: readonly AgreementResult[];
 }
 
 const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
@@ -22,14 +27,15 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
-function groupTables(g: GroupStats, attractors: readonly string[]): string {
-  const parts = [`<h3>${esc(g.key)}</h3>`, `<p>${g.runs} runs${g.unanalysed > 0 ? ` (${g.unanalysed} without attractor analysis)` : ''} · ${g.turns} turns · ${g.failedTurns} failed turns (${g.failedAttempts} failed attempts) · ${g.tokens.input} input / ${g.tokens.output} output tokens · $${g.costUsd.toFixed(4)}</p>`];
+function groupTables(g: GroupStats, attractors: readonly string[], judged: boolean): string {
+  const parts = [`<h3>${esc(g.key)}</h3>`, `<p>${g.runs} runs${g.unanalysed > 0 ? ` (${g.unanalysed} ${judged ? 'not judged' : 'without attractor analysis'})` : ''} · ${g.turns} turns · ${g.failedTurns} failed turns (${g.failedAttempts} failed attempts) · ${g.tokens.input} input / ${g.tokens.output} output tokens · $${g.costUsd.toFixed(4)}</p>`];
   parts.push(table(['end state', 'runs'], Object.entries(g.endStates).sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, String(n)])));
   if (attractors.length) {
-    parts.push(table(['attractor', 'entered', 'rate', '95% CI (Wilson)', 'onset median', 'onset IQR'], attractors.map((a) => {
+    parts.push(table(['attractor', 'entered', 'rate', '95% CI (Wilson)', 'onset median', 'onset IQR', ...(judged ? ['left out (no verdict)'] : [])], attractors.map((a) => {
       const inc = g.incidence[a]!;
       const o = g.onset[a]!;
-      return [a, `${inc.count}/${g.analysed}`, pct(inc.rate), `${pct(inc.ci95[0])} – ${pct(inc.ci95[1])}`, num(o.median), o.n ? `${num(o.q1)}–${num(o.q3)}` : '–'];
+      const row = [a, `${inc.count}/${inc.n ?? g.analysed}`, pct(inc.rate), `${pct(inc.ci95[0])} – ${pct(inc.ci95[1])}`, num(o.median), o.n ? `${num(o.q1)}–${num(o.q3)}` : '–'];
+      return judged ? [...row, String(inc.leftOut ?? 0)] : row;
     })));
   }
   if (g.words.length) parts.push(table(['word', 'avg uses per transcript', 'transcripts using it', 'max in one'], g.words.map((w) => [w.word, w.meanPerRun.toFixed(1), pct(w.shareOfRuns), String(w.max)])));
@@ -63,14 +69,32 @@ export function renderReport(result: StatsResult, summaries: readonly RunSummary
   const byGroup = new Map(result.groups.map((g, i) => [g.key, { index: i, runs: [] as RunSummary[] }]));
   for (const s of summaries) byGroup.get(groupKey(s, options.grouping))?.runs.push(s);
   const title = options.title ?? 'persona-arena report';
+  const source: ChosenSource = result.judge ? { kind: 'judge', judge: result.judge } : { kind: 'detector' };
+  const judged = source.kind === 'judge';
   const body: string[] = [`<h1>${esc(title)}</h1>`, `<p class="note">${summaries.length} runs in ${result.groups.length} groups · generated ${esc((options.generatedAt ?? new Date()).toISOString())}</p>`];
+  body.push(
+    `<p id="source"><strong>Attractor verdicts:</strong> ${esc(describeSource(source))}${judged ? '. A run whose judgement is missing, failed or does not cover every turn is left out of the attractors it did not find (counted as left out, never as absent).' : '.'}</p>`,
+  );
 
   body.push('<h2>Attractor incidence</h2>');
-  if (result.attractors.length === 0) body.push('<p class="note">No attractor analysis in these runs (run <code>arena analyze --write</code> on them first).</p>');
-  // Groups with no analysed run have no rate to draw.
-  const charted = result.groups.filter((g) => g.analysed > 0);
+  if (result.attractors.length === 0) body.push(judged ? '<p class="note">The judge named no attractor in these runs.</p>' : '<p class="note">No attractor analysis in these runs (run <code>arena analyze --write</code> on them first).</p>');
+  // Groups with no run counted have no rate to draw.
   for (const a of result.attractors) {
-    body.push(intervalChart(`${a}: share of analysed runs that entered (Wilson 95% interval)`, charted.map((g) => ({ label: g.key, value: g.incidence[a]!.rate, lo: g.incidence[a]!.ci95[0], hi: g.incidence[a]!.ci95[1], note: `${g.incidence[a]!.count}/${g.analysed}` }))));
+    const counted = (g: GroupStats) => g.incidence[a]!.n ?? g.analysed;
+    const what = judged ? 'runs with a verdict that the judge found in it' : 'analysed runs that entered';
+    body.push(intervalChart(`${a}: share of ${what} (Wilson 95% interval)`, result.groups.filter((g) => counted(g) > 0).map((g) => ({ label: g.key, value: g.incidence[a]!.rate, lo: g.incidence[a]!.ci95[0], hi: g.incidence[a]!.ci95[1], note: `${g.incidence[a]!.count}/${counted(g)}` }))));
+  }
+
+  if (options.agreements?.length) {
+    body.push('<section id="agreement"><h2>Agreement between judge and detectors</h2>');
+    for (const r of options.agreements) {
+      body.push(
+        `<h3>${esc(`${r.judge.backend}:${r.judge.model}`)}</h3>`,
+        `<p class="note">Cohen's κ per attractor over the runs both the judge and the detectors have a verdict for (${r.runs} runs read); left out: runs whose judgement is missing, failed or partial for the attractor, or whose detectors did not score it. 95% CI: ${esc(r.method)}.</p>`,
+        r.attractors.length ? table(AGREEMENT_HEAD, agreementRows(r)) : '<p class="note">The judge named no attractor.</p>',
+      );
+    }
+    body.push('</section>');
   }
 
   body.push('<h2>Survival: share of runs not yet in the attractor</h2><p class="note">Kaplan–Meier estimate; runs that never entered are censored at their last turn.</p>');
@@ -96,14 +120,15 @@ export function renderReport(result: StatsResult, summaries: readonly RunSummary
     const rows: HeatRow[] = shown.map(({ r, group }) => {
       const scores = new Map<number, number>();
       for (const [t, sc] of r.scores) if (typeof sc[name] === 'number') scores.set(t, sc[name]!);
-      const onset = r.onsets.get(name);
+      const v = verdictsOf(r, source).verdict(name);
+      const onset = v?.entered ? v.onset : undefined;
       return { label: r.runId, scores, group, ...(onset !== undefined ? { onset } : {}) };
     });
-    body.push(heatmap(`${name} score (darker = higher; black tick = onset)`, rows, turns));
+    body.push(heatmap(`${name} score (darker = higher; black tick = ${judged ? "the judge's onset" : 'onset'})`, rows, turns));
   }
 
   body.push('<h2>Tables</h2>');
-  for (const g of result.groups) body.push(groupTables(g, result.attractors));
+  for (const g of result.groups) body.push(groupTables(g, result.attractors, judged));
   if (result.comparisons.length) {
     body.push('<h3>Comparisons (Fisher exact test, two-sided)</h3>', table(['attractor', 'group A', 'group B', 'A', 'B', 'p'], result.comparisons.map((c) => [c.attractor, c.a, c.b, `${c.countA}/${c.runsA}`, `${c.countB}/${c.runsB}`, c.p < 0.0001 ? c.p.toExponential(2) : c.p.toFixed(4)])));
   }

@@ -11,7 +11,7 @@ import { eventsFileOf } from '../runlog/layout.js';
 import { RunLogWriter, type WriteBytes } from '../runlog/writer.js';
 import type { RunState } from './run-state.js';
 import { silentLogger } from '../logger.js';
-import { RunLogError, describeError } from '../errors.js';
+import { InputError, RunLogError, describeError } from '../errors.js';
 import { EventBus } from './event-bus.js';
 import { generateTurn, type SpeakerSetup } from './generate-turn.js';
 import { conversationMachine, type Ending, type MachineContext, type MachineEvent, type MachineInput, type TurnInput } from './machine.js';
@@ -66,6 +66,12 @@ export interface StartRunOptions {
   meta?: Record<string, unknown>;
   /** Writes the run log's bytes instead of `fs.writeSync` (tests: a disk that fills up). */
   logWrite?: WriteBytes;
+  /**
+   * The first turn this invocation generates starts from this text (an assistant prefill): the speaker's
+   * own, or only if the speaker is `agentId`. `arena fork --prefill` sets it for a child's first generated
+   * turn. Not supported yet: a run given one is refused rather than run without it.
+   */
+  firstTurnPrefill?: { agentId?: string; text: string };
 }
 
 /** `20261122T101728Z-demo-3fa1`: sorts by time, readable, unique without coordination. */
@@ -91,7 +97,7 @@ export function publicUrl(url: string): string {
 }
 
 /** The scenario as recorded in run.started: keys never appear in it, and endpoint URLs lose their secrets. */
-function publicScenario(scenario: Scenario): Record<string, unknown> {
+export function publicScenario(scenario: Scenario): Record<string, unknown> {
   return {
     ...scenario,
     agents: scenario.agents.map((a) => ('baseURL' in a && a.baseURL ? { ...a, baseURL: publicUrl(a.baseURL) } : a)),
@@ -101,6 +107,7 @@ function publicScenario(scenario: Scenario): Record<string, unknown> {
 /** Start a conversation in this process. The returned handle streams its events and ends with `done`. */
 export async function startRun(options: StartRunOptions): Promise<RunHandle> {
   const { scenario } = options;
+  if (options.firstTurnPrefill) throw new InputError('a turn cannot start from prefilled text yet (firstTurnPrefill): no agent backend supports it in this version');
   const now = options.now ?? (() => new Date());
   const resume = options.resume;
   const runId = resume?.state.started.runId ?? options.runId ?? newRunId(scenario.name, now());

@@ -5,6 +5,7 @@ import { parsePlan } from '../../src/batch/load-plan.js';
 import type { ManifestRun } from '../../src/batch/manifest.js';
 import type { RunOutcome } from '../../src/batch/outcome.js';
 import { schedule, type Executor } from '../../src/batch/scheduler.js';
+import { createBatch, runBatch } from '../../src/batch/run-batch.js';
 import { childSeed, forkMetaOf } from '../../src/fork/fork-meta.js';
 import { lastJsonLine, runCli, spawnCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp-dir.js';
@@ -93,6 +94,14 @@ describe('fork plans', () => {
     expect(result.skipped).toEqual([expect.objectContaining({ runId: 'short-t4', reason: 'parent_ended' })]);
     // A parent outside the batch (arena fork) is not waited for.
     expect(events.indexOf('start outside-t1')).toBeLessThan(events.indexOf('end long'));
+  });
+
+  it('refuse to put a batch with forks on a queue: forks read their parents’ logs from this machine', async () => {
+    const dir = tempDir();
+    const loaded = await planIn(dir, `scenarios: [pair.yaml]\n${FORKS}`);
+    const { manifest, batchDir } = createBatch(loaded, join(dir, 'runs'));
+    const executor: Executor = { execute: () => Promise.reject(new Error('nothing may run')) };
+    await expect(runBatch(manifest, batchDir, { executor, inspectLocal: false })).rejects.toThrow(/forks runs, and a fork reads its parent's log from this machine/);
   });
 
   it('run children after their parents in a real batch, copying the parents’ turns, and resume after SIGKILL', async () => {

@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forkMetaOf } from '../../src/fork/fork-meta.js';
 import { lastJsonLine, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp-dir.js';
@@ -127,26 +128,64 @@ describe('arena fork', () => {
     }
   });
 
-  it.each([
-    ['a fork turn beyond the parent’s turns', (p: string) => ['fork', p, '--at', '7', '--samples', '2'], /has 6 completed turn\(s\); cannot fork at turn 7/],
-    ['a run that does not exist', () => ['fork', 'no-such-run', '--at', '2'], /no-such-run: no such run folder or file/],
-    ['an --agent without a model', (p: string) => ['fork', p, '--at', '2', '--agent', 'bo=openai'], /--agent expects <id>=<backend>:<model>/],
-    ['an --agent for an agent the run lacks', (p: string) => ['fork', p, '--at', '2', '--agent', 'zed=openai:m'], /--agent: no agent 'zed' in the parent run/],
-    ['an --agent with an unknown backend', (p: string) => ['fork', p, '--at', '2', '--agent', 'bo=telepathy:m'], /--agent bo=telepathy:m/],
-    ['no --at', (p: string) => ['fork', p], /needs --at T/],
-    ['--prefill, not supported yet', (p: string) => ['fork', p, '--at', '2', '--prefill', 'Well,'], /--prefill is not supported yet/],
-    ['a fork at the turn limit', (p: string) => ['fork', p, '--at', '6'], /pass --max-turns above 6/],
-    ['--as for nobody', (p: string) => ['fork', p, '--at', '2', '--inject', 'hi', '--as', 'ghost'], /--as: no agent 'ghost'/],
-  ])('refuses %s: exit 2, one line, nothing written', async (_name, argsOf, message) => {
+  it('counts only the generated turns as the fork’s spending; the child’s log totals cover the copied turns too', async () => {
     const dir = tempDir();
-    const parentDir = await runParent(dir, writeScenario(dir, { maxTurns: 6 }));
-    const runsDir = join(dir, 'runs');
-    const before = readdirSync(runsDir);
-    const r = await runCli([...argsOf(parentDir), '--runs-dir', runsDir], { cwd: dir });
-    expect(r.code).toBe(2);
-    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(message);
-    expect(readdirSync(runsDir)).toEqual(before);
-    expect(readFileSync(join(parentDir, 'events.jsonl'), 'utf8')).toContain('"run.finished"');
+    const server = await startChatServer();
+    try {
+      const file = join(dir, 'priced.yaml');
+      // $20 per million input tokens … set so that each reply (20 in, 3 out) costs $23.
+      writeFileSync(
+        file,
+        `name: priced\nagents:\n  - { id: a, backend: openai, model: priced, baseURL: "${server.baseURL}" }\n  - { id: b, backend: openai, model: priced, baseURL: "${server.baseURL}" }\nlimits: { maxTurns: 4 }\nprices: { priced: { input: 1000000, output: 1000000 } }\n`,
+      );
+      const env = { OPENAI_API_KEY: 'test-key' };
+      const run = await runCli(['run', file, '--runs-dir', join(dir, 'runs'), '--quiet', '--json'], { cwd: dir, env });
+      expect(run.code, run.stderr).toBe(0);
+      const parentDir = (lastJsonLine(run.stdout) as { runDir: string }).runDir;
+      const r = await runCli(['fork', parentDir, '--at', '2', '--samples', '2', '--json', '--quiet', '--out', join(dir, 'f')], { cwd: dir, env });
+      expect(r.code, r.stderr).toBe(0);
+      const summary = JSON.parse(readFileSync(join(dir, 'f', 'summary.json'), 'utf8')) as { costUsd: number; results: { costUsd: number }[] };
+      expect(summary.results.map((x) => x.costUsd)).toEqual([46, 46]);
+      expect(summary.costUsd).toBe(92);
+      for (const child of (lastJsonLine(r.stdout) as ForkJson).runs) {
+        const finished = readEvents(child.runDir).find((e) => e.type === 'run.finished');
+        expect(finished).toMatchObject({ status: 'completed', turns: 4, totals: { costUsd: 92 } });
+      }
+      // 4 parent turns, then 2 generated turns per child: the copied turns were never asked again.
+      expect(server.seen()).toHaveLength(8);
+    } finally {
+      await server.close();
+    }
+  });
+
+  describe('refuses bad input: exit 2, one line, nothing written', () => {
+    let dir: string;
+    let parentDir: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'arena-fork-'));
+      parentDir = await runParent(dir, writeScenario(dir, { maxTurns: 6 }));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it.each([
+      ['a fork turn beyond the parent’s turns', (p: string) => ['fork', p, '--at', '7', '--samples', '2'], /has 6 completed turn\(s\); cannot fork at turn 7/],
+      ['a run that does not exist', () => ['fork', 'no-such-run', '--at', '2'], /no-such-run: no such run folder or file/],
+      ['an --agent without a model', (p: string) => ['fork', p, '--at', '2', '--agent', 'bo=openai'], /--agent expects <id>=<backend>:<model>/],
+      ['an --agent for an agent the run lacks', (p: string) => ['fork', p, '--at', '2', '--agent', 'zed=openai:m'], /--agent: no agent 'zed' in the parent run/],
+      ['an --agent with an unknown backend', (p: string) => ['fork', p, '--at', '2', '--agent', 'bo=telepathy:m'], /--agent bo=telepathy:m/],
+      ['no --at', (p: string) => ['fork', p], /needs --at T/],
+      ['--prefill, not supported yet', (p: string) => ['fork', p, '--at', '2', '--prefill', 'Well,'], /--prefill is not supported yet/],
+      ['a fork at the turn limit', (p: string) => ['fork', p, '--at', '6'], /pass --max-turns above 6/],
+      ['--as for nobody', (p: string) => ['fork', p, '--at', '2', '--inject', 'hi', '--as', 'ghost'], /--as: no agent 'ghost'/],
+    ])('%s', async (_name, argsOf, message) => {
+      const runsDir = join(dir, 'runs');
+      const before = readdirSync(runsDir);
+      const r = await runCli([...argsOf(parentDir), '--runs-dir', runsDir], { cwd: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+      expect(readdirSync(runsDir)).toEqual(before);
+      expect(readFileSync(join(parentDir, 'events.jsonl'), 'utf8')).toContain('"run.finished"');
+    });
   });
 });

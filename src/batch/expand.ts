@@ -31,6 +31,8 @@ export const ForkEntrySchema = z.object({
   atTurn: z.number().int().positive(),
   sample: z.number().int().positive(),
   perturbation: PerturbationSchema.nullable(),
+  /** What the child's seed was derived from (`childSeed`); the parent's seed when left out. */
+  baseSeed: z.number().int().optional(),
 });
 export type ForkEntry = z.infer<typeof ForkEntrySchema>;
 

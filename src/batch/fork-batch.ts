@@ -74,7 +74,7 @@ export function forkBatchPlan(request: ForkRequest): { loaded: LoadedPlan; batch
         scenario: { ...request.scenario, seed: cell.seed },
         scenarioDir: request.scenarioDir,
         scenarioRef: 0,
-        fork: { parentRunId, parentDir: relative(batchDir, request.parentRunDir) || '.', atTurn, sample, perturbation: request.perturbation },
+        fork: { parentRunId, parentDir: relative(batchDir, request.parentRunDir) || '.', atTurn, sample, perturbation: request.perturbation, baseSeed: request.baseSeed },
       });
     }
   }

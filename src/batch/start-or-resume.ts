@@ -64,6 +64,7 @@ async function writeForkPrefix(run: ManifestRun, fork: NonNullable<ManifestRun['
     atTurn: fork.atTurn,
     sample: fork.sample,
     perturbation: fork.perturbation,
+    ...(fork.baseSeed !== undefined ? { baseSeed: fork.baseSeed } : {}),
     scenario: run.scenario,
     ...(run.cell.scenarioFile ? { scenarioFile: run.cell.scenarioFile } : {}),
     meta: runMeta(deps.batchId, run.cell),

@@ -155,7 +155,7 @@ export default defineCommand({
       ...(values.budget !== undefined ? { budgetUsd: numberFlag(values.budget, '--budget')! } : {}),
     });
     const { batchDir } = createBatch(plan.loaded, plan.runsDir, { batchId: plan.batchId });
-    io.stderr.write(`fork of ${parent.started.runId} at turn${atTurns.length > 1 ? "s" : ""} ${atTurns.join(', ')}: ${plan.loaded.runs.length} children → ${batchDir}\n`);
+    io.stderr.write(`fork of ${parent.started.runId} at turn${atTurns.length > 1 ? 's' : ''} ${atTurns.join(', ')}: ${plan.loaded.runs.length} children → ${batchDir}\n`);
     return runForkBatch(batchDir, values, io);
   },
 });

@@ -109,6 +109,8 @@ export interface ChildLogSpec {
   atTurn: number;
   sample: number;
   perturbation: Perturbation | null;
+  /** What the child's seed derives from (default: the parent's seed). */
+  baseSeed?: number;
   /** The child's scenario (seed, turn limit and agents of the child). */
   scenario: Scenario;
   scenarioFile?: string;
@@ -118,7 +120,7 @@ export interface ChildLogSpec {
 }
 
 /** The child's `meta.fork`. */
-export function forkMeta(spec: Pick<ChildLogSpec, 'runDir' | 'parent' | 'parentRunDir' | 'atTurn' | 'sample' | 'perturbation'>): ForkMeta {
+export function forkMeta(spec: Pick<ChildLogSpec, 'runDir' | 'parent' | 'parentRunDir' | 'atTurn' | 'sample' | 'perturbation' | 'baseSeed'>): ForkMeta {
   return {
     parentRunId: spec.parent.started.runId,
     parentRunDir: relative(spec.runDir, spec.parentRunDir) || '.',
@@ -126,7 +128,7 @@ export function forkMeta(spec: Pick<ChildLogSpec, 'runDir' | 'parent' | 'parentR
     sample: spec.sample,
     perturbation: spec.perturbation,
     condition: conditionOf(spec.perturbation),
-    baseSeed: spec.parent.started.seed,
+    baseSeed: spec.baseSeed ?? spec.parent.started.seed,
   };
 }
 

@@ -50,7 +50,7 @@ export const ForkMetaSchema = z.object({
   perturbation: PerturbationSchema.nullable(),
   /** `conditionOf(perturbation)`: a short stable label that groups children alike (`resample`, `inject:narrator:…`). */
   condition: z.string().min(1),
-  /** The seed the parent ran with, and what this child's seed was derived from (see `childSeed`). */
+  /** What this child's seed was derived from (see `childSeed`): `arena fork --seed`, else the parent's seed. */
   baseSeed: z.number().int(),
 });
 export type ForkMeta = z.infer<typeof ForkMetaSchema>;

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forkMetaOf } from '../../src/fork/fork-meta.js';
+import { childSeed, forkMetaOf } from '../../src/fork/fork-meta.js';
 import { lastJsonLine, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 import { startChatServer } from './_chat-server.js';
@@ -114,7 +114,7 @@ describe('arena fork', () => {
   it('forks at several turns with --at 4,2 and reports each child’s turn', async () => {
     const dir = tempDir();
     const parentDir = await runParent(dir, writeScenario(dir, { maxTurns: 6 }));
-    const r = await runCli(['fork', parentDir, '--at', '4,2', '--samples', '2', '--json', '--quiet', '--runs-dir', join(dir, 'runs')], { cwd: dir });
+    const r = await runCli(['fork', parentDir, '--at', '4,2', '--samples', '2', '--seed', '99', '--json', '--quiet', '--runs-dir', join(dir, 'runs')], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     const out = lastJsonLine(r.stdout) as ForkJson;
     expect(out.atTurns).toEqual([4, 2]);
@@ -122,7 +122,12 @@ describe('arena fork', () => {
     expect(out.runs.map((c) => [c.atTurn, c.sample])).toEqual([[4, 1], [4, 2], [2, 1], [2, 2]]);
     const parentTexts = turnTexts(readEvents(parentDir));
     for (const child of out.runs) {
-      const texts = turnTexts(readEvents(child.runDir));
+      const events = readEvents(child.runDir);
+      const started = startedOf(events);
+      // --seed is the base the children's seeds derive from.
+      expect(forkMetaOf(started)).toMatchObject({ baseSeed: 99, atTurn: child.atTurn, sample: child.sample });
+      expect(started.seed).toBe(childSeed(99, child.atTurn, child.sample));
+      const texts = turnTexts(events);
       expect(texts).toHaveLength(6);
       expect(texts.slice(0, child.atTurn)).toEqual(parentTexts.slice(0, child.atTurn));
     }

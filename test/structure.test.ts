@@ -22,7 +22,7 @@ const LAYERS: readonly { name: string; folders: readonly string[] }[] = [
   { name: 'app', folders: ['app'] },
   { name: 'viewer, batch, judge, mining', folders: ['viewer', 'batch', 'judge', 'mining'] },
   { name: 'analysis', folders: ['analysis'] },
-  { name: 'arena', folders: ['arena'] },
+  { name: 'arena', folders: ['arena', 'fork'] },
   { name: 'agents', folders: ['agents'] },
   { name: 'runlog', folders: ['runlog'] },
   { name: 'the small shared modules', folders: [TOP_LEVEL, 'stats'] },

@@ -11,11 +11,10 @@ import { eventsFileOf } from '../runlog/layout.js';
 import { RunLogWriter, type WriteBytes } from '../runlog/writer.js';
 import type { RunState } from './run-state.js';
 import { silentLogger } from '../logger.js';
-import { RunLogError, describeError } from '../errors.js';
+import { InputError, RunLogError, describeError } from '../errors.js';
 import { EventBus } from './event-bus.js';
 import { generateTurn, PendingPrefills, type SpeakerSetup } from './generate-turn.js';
 import type { ModelCallCache } from '../agents/remote/call-cache.js';
-import { InputError } from '../errors.js';
 import { conversationMachine, type Ending, type MachineContext, type MachineEvent, type MachineInput, type TurnInput } from './machine.js';
 import type { RunCommand, RunControl, RunObserver } from './observer.js';
 import type { LiveStatus, RunHandle, RunResult } from './run-handle.js';
@@ -70,7 +69,10 @@ export interface StartRunOptions {
   logWrite?: WriteBytes;
   /** Record/replay cache of the agents' model calls (`--cache`). */
   cache?: ModelCallCache;
-  /** Start the first turn this run generates for `agentId` (for whoever speaks first when absent) from `text`. */
+  /**
+   * The next turn this invocation generates for `agentId` (for whoever speaks first when absent) starts from
+   * this text (an assistant prefill). `arena fork --prefill` sets it for a child's first generated turn.
+   */
   firstTurnPrefill?: { agentId?: string; text: string };
 }
 
@@ -97,7 +99,7 @@ export function publicUrl(url: string): string {
 }
 
 /** The scenario as recorded in run.started: keys never appear in it, and endpoint URLs lose their secrets. */
-function publicScenario(scenario: Scenario): Record<string, unknown> {
+export function publicScenario(scenario: Scenario): Record<string, unknown> {
   return {
     ...scenario,
     agents: scenario.agents.map((a) => ('baseURL' in a && a.baseURL ? { ...a, baseURL: publicUrl(a.baseURL) } : a)),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ScenarioSchema, type Scenario } from '../arena/scenario.js';
 import type { BatchPlan, ModelEntry } from './plan.js';
+import { PerturbationSchema } from '../fork/fork-meta.js';
 
 /** Which cell of the batch matrix a run is; recorded in run.started as `meta.cell`. */
 export const CellSchema = z.object({
@@ -13,8 +14,27 @@ export const CellSchema = z.object({
   repetition: z.number().int().positive(),
   temperature: z.number().optional(),
   seed: z.number().int(),
+  /** A forked run's cell: its parent, fork turn and condition (`conditionOf` its perturbation). */
+  fork: z.object({ parentRunId: z.string(), atTurn: z.number().int().positive(), condition: z.string() }).optional(),
 });
 export type Cell = z.infer<typeof CellSchema>;
+
+/**
+ * A planned run that forks another (`arena fork`, a plan's `forks`): it copies the parent's first `atTurn`
+ * turns from `<batchDir>/<parentDir>/events.jsonl` when it starts, then continues. A parent in the same batch
+ * (`parentDir` is its runId) runs first.
+ */
+export const ForkEntrySchema = z.object({
+  parentRunId: z.string().min(1),
+  /** The parent's run folder, relative to the batch folder. */
+  parentDir: z.string().min(1),
+  atTurn: z.number().int().positive(),
+  sample: z.number().int().positive(),
+  perturbation: PerturbationSchema.nullable(),
+  /** What the child's seed was derived from (`childSeed`); the parent's seed when left out. */
+  baseSeed: z.number().int().optional(),
+});
+export type ForkEntry = z.infer<typeof ForkEntrySchema>;
 
 /** A scenario file as the batch read it. */
 export interface PlanScenario {
@@ -31,6 +51,8 @@ export interface PlannedRun {
   scenarioDir: string;
   /** Index of the run's base scenario in `ExpandedPlan.scenarios`. */
   scenarioRef: number;
+  /** Set when the run is a fork of another. */
+  fork?: ForkEntry;
 }
 
 /**

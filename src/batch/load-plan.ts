@@ -7,6 +7,7 @@ import { formatPath } from '../format-path.js';
 import { countPlannedRuns, expandPlanShared, SeatError, type BaseScenario, type PlannedRun, type PlanScenario } from './expand.js';
 import { BatchPlanSchema, type BatchPlan } from './plan.js';
 import { identicalRepetitionWarnings } from './_repetition-warnings.js';
+import { countForkRuns, expandForks } from './expand-forks.js';
 
 /** A plan file that does not parse or validate; the message names file:line:col, the path and the problem. */
 export class PlanError extends ScenarioError {
@@ -74,14 +75,15 @@ export async function parsePlan(text: string, file: string, options: ParsePlanOp
   }
   let expanded: { bases: BaseScenario[]; runs: PlannedRun[] };
   try {
-    const count = countPlannedRuns(plan, scenarios);
+    const parents = countPlannedRuns(plan, scenarios);
+    const count = parents + countForkRuns(plan.forks, parents);
     const maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
     if (count > maxRuns) {
       throw new PlanTooLargeError(
         `${file}: the plan expands to ${count.toLocaleString('en-US')} runs, more than the limit of ${maxRuns.toLocaleString('en-US')}; lower repetitions or parameters, or raise the limit with --max-runs ${count}`,
       );
     }
-    const shared = expandPlanShared(plan, scenarios);
+    const shared = expandForks(plan, expandPlanShared(plan, scenarios));
     expanded = { bases: shared.scenarios, runs: shared.runs };
   } catch (err) {
     if (err instanceof SeatError) throw new PlanError(source.locate(err.path), formatPath(err.path), err.message, { cause: err });

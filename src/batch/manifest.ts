@@ -5,7 +5,7 @@ import { ScenarioSchema, type Scenario } from '../arena/scenario.js';
 import { InputError } from '../errors.js';
 import { formatPath } from '../format-path.js';
 import { publicPlan, publicScenarioRecord, restoreUrls, type EndpointUrls } from './_credentials.js';
-import { cellScenario, CellSchema, type BaseScenario, type Cell } from './expand.js';
+import { cellScenario, CellSchema, ForkEntrySchema, type BaseScenario, type Cell } from './expand.js';
 import { BatchPlanSchema, type BatchPlan } from './plan.js';
 
 export const MANIFEST_FILE = 'batch.json';
@@ -17,6 +17,8 @@ const runFields = {
   scenarioDir: z.string(),
   /** Index of the run's base scenario in the manifest's `scenarios` (version 2). */
   scenarioRef: z.number().int().nonnegative().optional(),
+  /** The run forks another (see ForkEntrySchema). */
+  fork: ForkEntrySchema.optional(),
 };
 
 /**
@@ -37,7 +39,7 @@ const StoredRunV1Schema = z.object({ ...runFields, scenario: z.record(z.string()
 const StoredScenarioSchema = z.object({ scenario: z.record(z.string(), z.unknown()), scenarioDir: z.string() });
 
 /** A run in batch.json version 2: its cell and the base scenario its seed and temperature apply to. */
-const StoredRunSchema = z.object({ runId: z.string().min(1), cell: CellSchema, scenarioRef: z.number().int().nonnegative() });
+const StoredRunSchema = z.object({ runId: z.string().min(1), cell: CellSchema, scenarioRef: z.number().int().nonnegative(), fork: ForkEntrySchema.optional() });
 
 const header = {
   kind: z.literal('arena.batch'),
@@ -118,7 +120,7 @@ export function resolveManifest(stored: StoredManifest, urls?: EndpointUrls): Ma
     const base = bases[r.scenarioRef];
     if (!base) throw new InputError(`run ${r.runId} of the batch manifest refers to scenario ${r.scenarioRef}, which it does not hold`);
     const scenario = cellScenario(base.scenario, r.cell, base.agentsByTemperature);
-    return { runId: r.runId, cell: r.cell, scenario, scenarioDir: base.scenarioDir, scenarioRef: r.scenarioRef };
+    return { runId: r.runId, cell: r.cell, scenario, scenarioDir: base.scenarioDir, scenarioRef: r.scenarioRef, ...(r.fork ? { fork: r.fork } : {}) };
   });
   return { v: 2, ...head, scenarios: bases.map((b) => ({ scenario: b.scenario, scenarioDir: b.scenarioDir })), runs };
 }
@@ -160,7 +162,7 @@ export function manifestText(manifest: Manifest): string {
   };
   const lines = manifest.runs.map((r) => {
     if (r.scenarioRef === undefined) throw new Error(`run ${r.runId} has no base scenario: a version 2 manifest needs one per run`);
-    return JSON.stringify({ runId: r.runId, cell: r.cell, scenarioRef: r.scenarioRef });
+    return JSON.stringify({ runId: r.runId, cell: r.cell, scenarioRef: r.scenarioRef, ...(r.fork ? { fork: r.fork } : {}) });
   });
   const json = JSON.stringify(head, null, 2);
   return `${json.slice(0, -2)},\n  "runs": [\n${lines.map((l) => `    ${l}`).join(',\n')}\n  ]\n}\n`;
@@ -221,7 +223,7 @@ export function readManifest(batchDir: string, urls?: EndpointUrls): Manifest {
   }
 }
 
-/** The `meta` of a batch run's run.started. */
+/** The `meta` of a batch run's run.started (a forked run adds `fork`, see src/fork/fork-meta.ts). */
 export function runMeta(batchId: string, cell: Cell): Record<string, unknown> {
   return { batchId, cell };
 }

@@ -15,9 +15,12 @@ export interface RunOutcome {
   error?: string;
 }
 
-/** A planned run that did not start, and why (budget, wall_time, interrupted). */
+/**
+ * A planned run that did not start, and why: budget, wall_time, interrupted, or parent_ended (a fork whose
+ * parent in the batch ended before the fork turn: it can never start).
+ */
 export interface SkippedRun {
   runId: string;
   cell: Cell;
-  reason: 'budget' | 'wall_time' | 'interrupted';
+  reason: 'budget' | 'wall_time' | 'interrupted' | 'parent_ended';
 }

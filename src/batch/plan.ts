@@ -26,6 +26,36 @@ export const PairingsSchema = z
   })
   .refine((p) => p.selfPlay || p.mixedPlay || p.pairs.length > 0, { message: 'choose selfPlay, mixedPlay and/or pairs' });
 
+/**
+ * One condition of a plan's forks: `{}` resamples (only the seed changes), `inject` writes a message after the
+ * fork turn (as the narrator unless `as` names an agent), `agents` gives agents another backend for the
+ * generated turns (`<id>: <backend>:<model>`), `prefill` starts the first generated turn from the given text.
+ */
+export const PlanPerturbationSchema = z
+  .strictObject({
+    inject: z.string().min(1).optional(),
+    as: z.string().min(1).optional(),
+    prefill: z.string().min(1).optional(),
+    agents: z.record(z.string(), z.string().regex(/^[^:]+:.+$/, 'expected <backend>:<model>')).optional(),
+  })
+  .refine((p) => p.as === undefined || p.inject !== undefined, { message: '`as` says who an injected message is from; give `inject` too', path: ['as'] });
+export type PlanPerturbation = z.infer<typeof PlanPerturbationSchema>;
+
+/**
+ * Fork runs of the batch once they finish: each chosen run, at each turn of `at`, into `samples` children per
+ * condition (`perturbations`; a plain resample when left out). Children are runs of the same batch.
+ */
+export const PlanForksSchema = z.strictObject({
+  at: z.array(z.number().int().positive()).min(1),
+  samples: z.number().int().positive().default(1),
+  perturbations: z.array(PlanPerturbationSchema).min(1).optional(),
+  /** Which runs to fork: 1-based run numbers, run ids, or run-id patterns with `*`. Default: every run. */
+  runs: z.array(z.union([z.number().int().positive(), z.string().min(1)])).min(1).optional(),
+  /** Turn limit of the children (copied turns count); defaults to their parent's. */
+  maxTurns: z.number().int().positive().optional(),
+});
+export type PlanForks = z.infer<typeof PlanForksSchema>;
+
 export const BatchPlanSchema = z
   .strictObject({
     /** Used in the batch id. Defaults to the plan file's name. */
@@ -63,6 +93,8 @@ export const BatchPlanSchema = z
         wallTimeSec: z.number().positive().optional(),
       })
       .prefault({}),
+    /** Fork the batch's runs once they finish (see PlanForksSchema). */
+    forks: PlanForksSchema.optional(),
   })
   .superRefine((plan, ctx) => {
     const ids = new Set<string>();

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { newRunId } from '../arena/run.js';
+import { InputError } from '../errors.js';
 import type { LoadedPlan } from './load-plan.js';
 import { writeManifest, type Manifest } from './manifest.js';
 import type { RunOutcome } from './outcome.js';
@@ -58,6 +59,9 @@ export interface RunBatchOptions {
  */
 export async function runBatch(manifest: Manifest, batchDir: string, options: RunBatchOptions): Promise<WrittenSummary> {
   const { plan } = manifest;
+  if (options.inspectLocal === false && manifest.runs.some((r) => r.fork)) {
+    throw new InputError(`batch ${manifest.batchId} forks runs, and a fork reads its parent's log from this machine: run it here (without --queue, or with --local)`);
+  }
   const finished: RunOutcome[] = [];
   const pending: Manifest['runs'] = [];
   for (const run of manifest.runs) {

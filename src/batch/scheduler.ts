@@ -78,6 +78,15 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   const skipped: SkippedRun[] = [];
   const active = new Set<Active>();
   const queue = [...options.pending];
+  // Forks wait for a parent of this batch still to run; how each parent ended decides whether they can start.
+  const ended = new Map<string, RunOutcome>(options.finished.map((f) => [f.runId, f]));
+  const batchIds = new Set([...queue.map((r) => r.runId), ...ended.keys()]);
+  const parentOf = (run: ManifestRun): string | undefined => (run.fork && batchIds.has(run.fork.parentRunId) ? run.fork.parentRunId : undefined);
+  const hasForks = queue.some((r) => parentOf(r) !== undefined);
+  const ready = (run: ManifestRun): boolean => {
+    const parent = parentOf(run);
+    return parent === undefined || ended.has(parent);
+  };
   let priorTurns = 0;
   let priorCost = 0;
   let turnsNow = 0;
@@ -159,6 +168,7 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
       .then((outcome) => {
         active.delete(a);
         outcomes.push(outcome);
+        ended.set(run.runId, outcome);
         if (outcome.status === 'interrupted') interrupted++;
         else {
           budget.recordFinished(outcome.costUsd);
@@ -177,13 +187,25 @@ export async function schedule(options: ScheduleOptions): Promise<ScheduleResult
   try {
     for (;;) {
       while (queue.length > 0 && active.size < options.concurrency) {
+        const next = hasForks ? queue.findIndex(ready) : 0;
+        if (next < 0) break;
+        const run = queue[next]!;
+        const parent = ended.get(parentOf(run) ?? '');
+        if (parent && run.fork && parent.turns < run.fork.atTurn) {
+          // A parent that ended short of the fork turn leaves its fork nothing to start from (an interrupted
+          // one may yet get there when the batch is resumed).
+          queue.splice(next, 1);
+          skipped.push({ runId: run.runId, cell: run.cell, reason: parent.status === 'interrupted' ? 'interrupted' : 'parent_ended' });
+          continue;
+        }
         if (!budget.allowsAnother([...active].map((a) => a.spent))) {
           // Running runs may come in cheaper than projected; only give up once none is left to wait for.
           if (active.size > 0) break;
-          for (const run of queue.splice(0)) skipped.push({ runId: run.runId, cell: run.cell, reason: 'budget' });
+          for (const r of queue.splice(0)) skipped.push({ runId: r.runId, cell: r.cell, reason: 'budget' });
           break;
         }
-        launch(queue.shift()!);
+        queue.splice(next, 1);
+        launch(run);
         // Start runs a group at a time, letting the event loop turn between groups: the runs of a group
         // get their first turns going (requests sent, timers set) before the next group is built, instead
         // of every run waiting behind the whole burst when hundreds start at once.

@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Agent } from '../agents/agent.js';
 import type { LimiterRegistry } from '../agents/limiter.js';
@@ -7,7 +7,9 @@ import { startRun } from '../arena/run.js';
 import type { Scenario } from '../arena/scenario.js';
 import type { RunObserver } from '../arena/observer.js';
 import type { ArenaEvent } from '../runlog/events.js';
-import { EVENTS_FILE } from '../runlog/layout.js';
+import { EVENTS_FILE, eventsFileOf } from '../runlog/layout.js';
+import { forkMetaOf } from '../fork/fork-meta.js';
+import { copiedCostUsd, readParentLog, writeChildLog } from '../fork/fork-log.js';
 import { readRunLog, type RunLogContents } from '../runlog/reader.js';
 import { runState, type RunState } from '../arena/run-state.js';
 import { runMeta, type ManifestRun } from './manifest.js';
@@ -35,10 +37,38 @@ export async function inspectRun(runDir: string): Promise<CellState> {
   if (f && f.status !== 'interrupted' && f.stopReason !== 'log_unwritable') {
     return {
       kind: 'finished',
-      outcome: { runId: state.started.runId, runDir, status: f.status, stopReason: f.stopReason, turns: state.turn, costUsd: state.totals.costUsd, resumed: false },
+      outcome: { runId: state.started.runId, runDir, status: f.status, stopReason: f.stopReason, turns: state.turn, costUsd: state.totals.costUsd - copiedCost(state, log.events), resumed: false },
     };
   }
   return { kind: 'resumable', state, log };
+}
+
+/** What a forked run's log holds of its parent's spending (its copied turns): not spent by this run. */
+function copiedCost(state: RunState, events: readonly ArenaEvent[]): number {
+  const fork = forkMetaOf(state.started);
+  return fork ? copiedCostUsd(events, fork.atTurn) : 0;
+}
+
+/**
+ * A forked run's log, written before its first turn: its run.started and the parent's first turns (see
+ * writeChildLog). The parent is read now, so a parent of the same batch must have finished first.
+ */
+async function writeForkPrefix(run: ManifestRun, fork: NonNullable<ManifestRun['fork']>, runDir: string, deps: Pick<RunCellDeps, 'batchId' | 'batchDir'>): Promise<void> {
+  const parentRunDir = resolve(deps.batchDir, fork.parentDir);
+  const parent = await readParentLog(eventsFileOf(parentRunDir));
+  writeChildLog({
+    runId: run.runId,
+    runDir,
+    parent,
+    parentRunDir,
+    atTurn: fork.atTurn,
+    sample: fork.sample,
+    perturbation: fork.perturbation,
+    ...(fork.baseSeed !== undefined ? { baseSeed: fork.baseSeed } : {}),
+    scenario: run.scenario,
+    ...(run.cell.scenarioFile ? { scenarioFile: run.cell.scenarioFile } : {}),
+    meta: runMeta(deps.batchId, run.cell),
+  });
 }
 
 /** What running a planned run in this process needs besides the run itself. */
@@ -72,12 +102,20 @@ export interface RunCellDeps {
  */
 export async function runCell(run: ManifestRun, deps: RunCellDeps): Promise<RunOutcome> {
   const runDir = join(deps.batchDir, run.runId);
-  const found = await inspectRun(runDir);
+  let found = await inspectRun(runDir);
   if (found.kind === 'finished') return found.outcome;
+  const continued = found.kind === 'resumable';
   if (found.kind === 'new' && found.logExists) rmSync(join(runDir, EVENTS_FILE), { force: true });
+  // A fork starts as a run resumed from the prefix it copied from its parent.
+  if (found.kind === 'new' && run.fork) {
+    await writeForkPrefix(run, run.fork, runDir, deps);
+    found = await inspectRun(runDir);
+    if (found.kind === 'finished') return found.outcome;
+  }
   const { scenario } = run;
   const resume = found.kind === 'resumable' ? found : undefined;
-  const prior = resume?.state.totals.costUsd ?? 0;
+  const prior = resume ? resume.state.totals.costUsd - (run.fork ? copiedCostUsd(resume.log.events, run.fork.atTurn) : 0) : 0;
+  const prefill = run.fork?.perturbation?.prefill;
   if (prior > 0) deps.onPriorCost?.(prior);
   let cost = prior;
   const agents = deps.agentsFor?.(run);
@@ -102,6 +140,8 @@ export async function runCell(run: ManifestRun, deps: RunCellDeps): Promise<RunO
     ...(deps.limiters ? { limiters: deps.limiters } : {}),
     meta: runMeta(deps.batchId, run.cell),
     ...(deps.batchLocked ? { lockRunDir: false } : {}),
+    // Only the child's first generated turn starts from the prefill, not a turn after a resume.
+    ...(prefill && resume?.state.turn === run.fork?.atTurn ? { firstTurnPrefill: prefill } : {}),
     ...(resume
       ? { resume: { state: resume.state, validBytes: resume.log.validBytes, truncatedTail: resume.log.truncatedTail, history: resume.log.events, totalBytes: resume.log.totalBytes } }
       : {}),
@@ -120,7 +160,7 @@ export async function runCell(run: ManifestRun, deps: RunCellDeps): Promise<RunO
   deps.signal.addEventListener('abort', stop, { once: true });
   try {
     const result = await handle.done;
-    return { ...result, costUsd: cost, resumed: resume !== undefined };
+    return { ...result, costUsd: cost, resumed: continued };
   } finally {
     deps.signal.removeEventListener('abort', stop);
   }

@@ -92,7 +92,8 @@ export function summaryMarkdown(s: BatchSummary): string {
   if (s.stoppedBy) lines.push('', `Stopped early: ${s.stoppedBy === 'wall_time' ? 'the wall-time limit was reached' : 'interrupted'}; \`arena batch resume ${s.batchDir}\` continues.`);
   const groups = new Map<string, { runs: number; completed: number; failed: number; turns: number; cost: number; reasons: Map<string, number> }>();
   for (const r of s.results) {
-    const key = `${r.cell.scenario} | ${r.cell.pairing ? r.cell.pairing.join(' × ') : '(scenario agents)'}`;
+    const pairing = r.cell.pairing ? r.cell.pairing.join(' × ') : '(scenario agents)';
+    const key = `${r.cell.scenario} | ${r.cell.fork ? `${pairing}, fork at ${r.cell.fork.atTurn}: ${r.cell.fork.condition}` : pairing}`;
     const g = groups.get(key) ?? { runs: 0, completed: 0, failed: 0, turns: 0, cost: 0, reasons: new Map() };
     g.runs++;
     if (r.status === 'failed') g.failed++;
@@ -116,8 +117,13 @@ export function summaryMarkdown(s: BatchSummary): string {
   }
   if (s.skipped.length > 0) {
     lines.push('', '## Skipped runs', '');
-    const why = { budget: 'the cost budget would have been passed', wall_time: 'the wall-time limit was reached', interrupted: 'the batch was interrupted' };
-    for (const k of ['budget', 'wall_time', 'interrupted'] as const) {
+    const why = {
+      budget: 'the cost budget would have been passed',
+      wall_time: 'the wall-time limit was reached',
+      interrupted: 'the batch was interrupted',
+      parent_ended: 'their parent ended before the fork turn',
+    };
+    for (const k of ['budget', 'wall_time', 'interrupted', 'parent_ended'] as const) {
       const ids = s.skipped.filter((x) => x.reason === k).map((x) => x.runId);
       if (ids.length > 0) lines.push(`- ${ids.length} not started because ${why[k]}: ${ids.join(', ')}`);
     }

@@ -10,6 +10,7 @@ const COMMANDS: Record<string, string> = {
   demo: './demo.js',
   run: './run.js',
   resume: './resume.js',
+  fork: './fork.js',
   show: './show.js',
   analyze: './analyze.js',
   detect: './detect.js',

@@ -4,6 +4,8 @@ import { InputError } from '../errors.js';
 import { gatherStats } from '../mining/gather-stats.js';
 import { parseGrouping } from '../mining/group-key.js';
 import { renderReport } from '../mining/report/html.js';
+import { forksSection } from '../mining/report/forks-section.js';
+import { readForks } from '../mining/gather-forks.js';
 import { tableSettings } from '../mining/table-flags.js';
 import { judgeAgreement } from '../mining/agreement.js';
 import { chooseJudge, judgesIn } from '../mining/verdict-source.js';
@@ -17,13 +19,14 @@ const usage = `usage: arena report <folders…> --out report.html [--by FIELD|no
 
 One self-contained HTML file (inline SVG, no scripts or external assets) with attractor incidence and
 Wilson intervals, Kaplan–Meier survival curves, mean feature trajectories per condition, a runs × turns
-heatmap of attractor scores, the stats tables and, when the runs hold judgements, Cohen's κ between each
+heatmap of attractor scores, the stats tables, for forked runs their commitment curves, persistence and
+recovery (as \`arena stats --forks\`) and, when the runs hold judgements, Cohen's κ between each
 judge (or the --judge one) and the detectors. It says whose verdicts its figures count. Options as in
 \`arena stats\` (--source and --judge too), plus:
   --out FILE       where to write the report (required)
   --feature NAME   analysis.turn feature drawn per turn (default drift)
   --title TEXT     page title
-  --json           print {out, runs, groups, source, judge?, agreement: [BACKEND:MODEL, …]}`;
+  --json           print {out, runs, groups, source, judge?, agreement: [BACKEND:MODEL, …], forks}`;
 
 export default defineCommand({
   name: 'report',
@@ -69,14 +72,16 @@ export default defineCommand({
     // The judge the statistics count, or the one asked for, or every judge in the runs: each against the detectors.
     const judges = result.judge ? [result.judge] : judge ? [chooseJudge(summaries, judge)] : judgesIn(summaries);
     const agreements = judges.map((j) => judgeAgreement(summaries, j));
-    const html = renderReport(result, summaries, { feature: values.feature, grouping, agreements, ...(values.title ? { title: values.title } : {}) });
+    // Forked runs get their own section (commitment curves, persistence); parents outside the folders are read too.
+    const forks = await readForks({ paths: folders.map((f) => resolve(io.cwd, f)), labels: folders, grouping, warn: () => {} });
+    const html = renderReport(result, summaries, { feature: values.feature, grouping, agreements, ...(values.title ? { title: values.title } : {}), ...(forks ? { forksSection: await forksSection(forks) } : {}) });
     try {
       writeFileSync(out, html);
     } catch (err) {
       throw new InputError(`cannot write ${values.out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
     }
     const agreement = judges.map((j) => `${j.backend}:${j.model}`);
-    if (values.json) printJson(io, { out, runs: summaries.length, groups: result.groups.length, source: result.source, ...(result.judge ? { judge: result.judge } : {}), agreement });
+    if (values.json) printJson(io, { out, runs: summaries.length, groups: result.groups.length, source: result.source, ...(result.judge ? { judge: result.judge } : {}), agreement, forks: forks ? forks.childrenRead : 0 });
     else io.stdout.write(`wrote ${out} (${summaries.length} runs, ${result.groups.length} groups)\n`);
     return 0;
   },

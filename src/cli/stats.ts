@@ -8,12 +8,15 @@ import { judgeAgreement } from '../mining/agreement.js';
 import { formatAgreement } from '../mining/format-agreement.js';
 import { chooseJudge } from '../mining/verdict-source.js';
 import { parseJudgeFlag } from '../judge/request.js';
+import { gatherForks } from '../mining/gather-forks.js';
+import { formatForks } from '../mining/format-forks.js';
 import { defineCommand, printJson } from './command.js';
 import { intFlag, parse } from './_args.js';
 
 const usage = `usage: arena stats <folders…> [--by FIELD|none] [--words w1,w2] [--top K] [--emoji] [--skip-common]
                    [--source detector|judge] [--judge BACKEND:MODEL] [--format table|md|csv|json] [--json]
        arena stats <folders…> --agreement [--judge BACKEND:MODEL] [--format table|md|json] [--json]
+       arena stats <folders…> --forks [--by FIELD|none] [--persistence K] [--format table|md|json] [--json]
 
 Attractor statistics over every events.jsonl under the folders (or --runs-dir), per group of runs:
 incidence among the analysed runs with Wilson 95% intervals, onset turn median (IQR), Kaplan–Meier share not yet in each
@@ -27,6 +30,14 @@ attractor, end states, failed turns, tokens and cost; Fisher's exact test betwee
   --agreement      instead of the statistics: Cohen's κ between the judge and the detectors per attractor, over
                    the runs both have a verdict for, with the 2×2 table, raw agreement and a 95% interval
                    (large-sample standard error of Fleiss, Cohen & Everitt 1969); κ undefined is shown so
+  --forks          instead of the statistics: for the forked runs under the folders (arena fork, plan forks),
+                   per parent and pooled per condition of the parents (--by), for each fork turn the share of
+                   children that are in each attractor after it, with Wilson 95% intervals (the commitment
+                   curve) and the first fork turn from which that share stays at or above 0.9; for children
+                   in an attractor at their fork turn, persistence (still in it K turns later) and recovery (not
+                   in it at their last turn), per perturbation. Parents outside the folders are read from
+                   meta.fork.parentRunDir
+  --persistence K  turns after the fork at which persistence is read (default 5)
   --by FIELD       group by a field of run.started (scenario.name, meta.cell.temperature, agents,
                    seed, source.format, status, stopReason; several joined by commas); 'none' = one group.
                    Default: scenario name × agent models.
@@ -55,6 +66,8 @@ export default defineCommand({
         source: { type: 'string', default: 'detector' },
         judge: { type: 'string' },
         agreement: { type: 'boolean' },
+        forks: { type: 'boolean' },
+        persistence: { type: 'string' },
         'runs-dir': { type: 'string' },
       },
       usage,
@@ -70,6 +83,21 @@ export default defineCommand({
     if (values.agreement && source !== 'detector') throw new InputError('--agreement compares the judge with the detectors; leave out --source');
     if (values.agreement && format === 'csv') throw new InputError('--agreement prints table, md or json');
     if (values.judge !== undefined && source !== 'judge' && !values.agreement) throw new InputError('--judge applies to --source judge and --agreement only');
+    if (values.persistence !== undefined && !values.forks) throw new InputError('--persistence applies to --forks only');
+    if (values.forks) {
+      if (values.agreement || source !== 'detector') throw new InputError('--forks reads the detectors\' verdicts; leave out --agreement and --source');
+      if (format === 'csv') throw new InputError('--forks prints table, md or json');
+      const forks = await gatherForks({
+        paths: folders.map((f) => resolve(io.cwd, f)),
+        labels: folders,
+        grouping: parseGrouping(values.by),
+        persistenceTurns: intFlag(values.persistence, '--persistence', 1) ?? 5,
+        warn: (line) => io.stderr.write(`warning: ${line}\n`),
+      });
+      if (format === 'json') printJson(io, forks);
+      else io.stdout.write(formatForks(forks, format === 'md'));
+      return 0;
+    }
     const judge = values.judge === undefined ? undefined : parseJudgeFlag(values.judge);
     const settings = tableSettings({ words: values.words, top: intFlag(values.top, '--top'), emoji: values.emoji, skipCommon: values['skip-common'] });
     const { result, runs } = await gatherStats({

@@ -1,5 +1,8 @@
 import { wilson } from '../stats/wilson.js';
 
+/** The condition of a fork that changed nothing but the seed; listed first. */
+export const RESAMPLE = 'resample';
+
 /**
  * Statistics over forks (children of a run that share its first T turns and go on from there): the
  * commitment curve, and persistence and recovery after a perturbation.
@@ -27,7 +30,7 @@ export interface RunEpisodes {
 export interface ForkChild extends RunEpisodes {
   parentRunId: string;
   atTurn: number;
-  /** A stable label of what the fork changed ('none' for a plain resample). */
+  /** A stable label of what the fork changed (`meta.fork.condition`: 'resample' for a plain resample). */
   perturbation: string;
 }
 
@@ -118,7 +121,7 @@ function share(k: number, n: number): Share {
 }
 
 function groupStats(children: readonly ForkChild[], parentIn: (c: ForkChild, attractor: string) => boolean, attractors: readonly string[], K: number, threshold: number): ForkGroupStats {
-  const perturbations = [...new Set(children.map((c) => c.perturbation))].sort((a, b) => (a === 'none' ? -1 : b === 'none' ? 1 : a.localeCompare(b)));
+  const perturbations = [...new Set(children.map((c) => c.perturbation))].sort((a, b) => (a === RESAMPLE ? -1 : b === RESAMPLE ? 1 : a.localeCompare(b)));
   const turns = [...new Set(children.map((c) => c.atTurn))].sort((a, b) => a - b);
   const curves: CommitmentCurve[] = [];
   const persistence: Persistence[] = [];

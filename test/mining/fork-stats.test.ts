@@ -5,7 +5,7 @@ import { wilson } from '../../src/stats/wilson.js';
 const eps = (a: Record<string, Episode[]>) => new Map(Object.entries(a));
 const parent = (runId: string, condition: string, episodes: Record<string, Episode[]>, lastTurn = 30): ForkParent => ({ runId, condition, lastTurn, episodes: eps(episodes) });
 let n = 0;
-const child = (parentRunId: string, atTurn: number, episodes: Record<string, Episode[]>, perturbation = 'none', lastTurn = 30): ForkChild => ({
+const child = (parentRunId: string, atTurn: number, episodes: Record<string, Episode[]>, perturbation = 'resample', lastTurn = 30): ForkChild => ({
   runId: `c${++n}`,
   parentRunId,
   atTurn,
@@ -42,7 +42,7 @@ describe('forkStatistics', () => {
     const stats = forkStatistics([p], children);
     expect(stats.attractors).toEqual(['bliss']);
     const [curve] = stats.parents[0]!.curves;
-    expect(curve!.perturbation).toBe('none');
+    expect(curve!.perturbation).toBe('resample');
     expect(curve!.points.map((q) => [q.atTurn, q.k, q.n, q.share, q.parentInAt])).toEqual([
       [4, 1, 4, 0.25, false],
       [8, 4, 4, 1, false],
@@ -77,9 +77,9 @@ describe('forkStatistics', () => {
     expect([perturbed.persistence.k, perturbed.persistence.n]).toEqual([1, 3]);
     expect([perturbed.recovery.k, perturbed.recovery.n]).toEqual([1, 3]);
     expect(perturbed.recovery.ci).toEqual(wilson(1, 3).map(r4));
-    expect(byPert.get('none')!.persistence).toMatchObject({ k: 1, n: 1, share: 1 });
+    expect(byPert.get('resample')!.persistence).toMatchObject({ k: 1, n: 1, share: 1 });
     // Curves are given per perturbation, resamples first.
-    expect(stats.parents[0]!.curves.map((c) => c.perturbation)).toEqual(['none', knock]);
+    expect(stats.parents[0]!.curves.map((c) => c.perturbation)).toEqual(['resample', knock]);
   });
 
   it('pools children per condition across parents and counts children of unknown parents apart', () => {

@@ -30,7 +30,7 @@ beforeAll(async () => {
   }
   const { io, out: stdout } = captureIO(dir);
   expect(await main(['report', 'runs', '--out', 'report.html', '--words', 'consciousness', '--emoji', '--json'], io)).toBe(0);
-  expect(lastJson(stdout())).toEqual({ out: out(), runs: 12, groups: 2, source: 'detector', agreement: [] });
+  expect(lastJson(stdout())).toEqual({ out: out(), runs: 12, groups: 2, source: 'detector', agreement: [], forks: 0 });
   html = readFileSync(out(), 'utf8');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

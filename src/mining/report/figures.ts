@@ -186,7 +186,7 @@ export interface CommitmentPoint {
 /** Commitment curves: for each fork turn, the share of children that entered, with Wilson intervals. */
 export function commitmentSpec(title: string, points: readonly CommitmentPoint[], threshold: number): TopLevelSpec {
   const order = [...new Set(points.map((p) => p.series))];
-  const colour = { field: 'series', type: 'nominal', sort: order, title: 'attractor · perturbation', scale: { scheme: 'tableau10' } };
+  const colour = { field: 'series', type: 'nominal', sort: order, title: 'attractor · perturbation', scale: { scheme: 'tableau10' }, legend: { labelLimit: 900, symbolOpacity: 1 } };
   const x = { field: 'atTurn', type: 'quantitative', title: 'fork turn', scale: { zero: false, padding: 16 }, axis: { tickMinStep: 1 } };
   return withConfig({
     title: { text: title, subtitle: `share of forked children that entered after the fork turn, Wilson 95% intervals; dashed: ${threshold}` },

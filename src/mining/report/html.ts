@@ -18,6 +18,8 @@ export interface ReportOptions {
   generatedAt?: Date;
   /** Judge–detector agreement, one table per judge (none when the runs hold no judgement). */
   agreements?: readonly AgreementResult[];
+  /** The fork section (forks-section.ts), rendered beforehand: its figures are drawn asynchronously. */
+  forksSection?: string;
 }
 
 const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
@@ -126,6 +128,8 @@ export function renderReport(result: StatsResult, summaries: readonly RunSummary
     });
     body.push(heatmap(`${name} score (darker = higher; black tick = ${judged ? "the judge's onset" : 'onset'})`, rows, turns));
   }
+
+  if (options.forksSection) body.push(options.forksSection);
 
   body.push('<h2>Tables</h2>');
   for (const g of result.groups) body.push(groupTables(g, result.attractors, judged));

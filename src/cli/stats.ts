@@ -10,6 +10,8 @@ import { chooseJudge } from '../mining/verdict-source.js';
 import { parseJudgeFlag } from '../judge/request.js';
 import { gatherForks } from '../mining/gather-forks.js';
 import { formatForks } from '../mining/format-forks.js';
+import { readTrajectories } from '../mining/gather-trajectories.js';
+import { formatTrajectories } from '../mining/format-trajectories.js';
 import { defineCommand, printJson } from './command.js';
 import { intFlag, parse } from './_args.js';
 
@@ -17,6 +19,7 @@ const usage = `usage: arena stats <folders…> [--by FIELD|none] [--words w1,w2]
                    [--source detector|judge] [--judge BACKEND:MODEL] [--format table|md|csv|json] [--json]
        arena stats <folders…> --agreement [--judge BACKEND:MODEL] [--format table|md|json] [--json]
        arena stats <folders…> --forks [--by FIELD|none] [--persistence K] [--format table|md|json] [--json]
+       arena stats <folders…> --trajectories [--by FIELD|none] [--tail K] [--embedding-model NAME] [--format table|md|json] [--json]
 
 Attractor statistics over every events.jsonl under the folders (or --runs-dir), per group of runs:
 incidence among the analysed runs with Wilson 95% intervals, onset turn median (IQR), Kaplan–Meier share not yet in each
@@ -38,6 +41,15 @@ attractor, end states, failed turns, tokens and cost; Fisher's exact test betwee
                    in it at their last turn), per perturbation. Parents outside the folders are read from
                    meta.fork.parentRunDir
   --persistence K  turns after the fork at which persistence is read (default 5)
+  --trajectories   instead of the statistics: where the conversations go in embedding space, per condition, from
+                   the turns' embedding events: a shared 2-D PCA projection of every turn, each condition's
+                   end-state centroid (a run's end state: the mean of its last K turns), cross-seed similarity
+                   (mean pairwise cosine of the end states of its runs), partner pull in mixed play (where a
+                   model's end state lies between its own and its partner's self-play centroids of the same
+                   scenario: 0 own, 1 partner's) and drift from the opening turn per turn. The projected points
+                   are in --json
+  --tail K         turns that make a run's end state (default 5)
+  --embedding-model NAME  whose vectors (default: the model most turns were embedded with)
   --by FIELD       group by a field of run.started (scenario.name, meta.cell.temperature, agents,
                    seed, source.format, status, stopReason; several joined by commas); 'none' = one group.
                    Default: scenario name × agent models.
@@ -67,6 +79,9 @@ export default defineCommand({
         judge: { type: 'string' },
         agreement: { type: 'boolean' },
         forks: { type: 'boolean' },
+        trajectories: { type: 'boolean' },
+        tail: { type: 'string' },
+        'embedding-model': { type: 'string' },
         persistence: { type: 'string' },
         'runs-dir': { type: 'string' },
       },
@@ -84,6 +99,23 @@ export default defineCommand({
     if (values.agreement && format === 'csv') throw new InputError('--agreement prints table, md or json');
     if (values.judge !== undefined && source !== 'judge' && !values.agreement) throw new InputError('--judge applies to --source judge and --agreement only');
     if (values.persistence !== undefined && !values.forks) throw new InputError('--persistence applies to --forks only');
+    if ((values.tail !== undefined || values['embedding-model'] !== undefined) && !values.trajectories) throw new InputError('--tail and --embedding-model apply to --trajectories only');
+    if (values.trajectories) {
+      if (values.forks || values.agreement || source !== 'detector') throw new InputError('--trajectories reads embeddings; leave out --forks, --agreement and --source');
+      if (format === 'csv') throw new InputError('--trajectories prints table, md or json');
+      const t = await readTrajectories({
+        paths: folders.map((f) => resolve(io.cwd, f)),
+        labels: folders,
+        grouping: parseGrouping(values.by),
+        tail: intFlag(values.tail, '--tail', 1) ?? 5,
+        ...(values['embedding-model'] !== undefined ? { model: values['embedding-model'] } : {}),
+        warn: (line) => io.stderr.write(`warning: ${line}\n`),
+      });
+      if (!t) throw new InputError(`no embeddings under ${folders.join(', ')}: run with --embeddings offline (the default of arena run and demo), or add them with arena analyze --write --embeddings offline`);
+      if (format === 'json') printJson(io, t);
+      else io.stdout.write(formatTrajectories(t, format === 'md'));
+      return 0;
+    }
     if (values.forks) {
       if (values.agreement || source !== 'detector') throw new InputError('--forks reads the detectors\' verdicts; leave out --agreement and --source');
       if (format === 'csv') throw new InputError('--forks prints table, md or json');

@@ -6,6 +6,7 @@ import { parseGrouping } from '../mining/group-key.js';
 import { renderReport } from '../mining/report/html.js';
 import { forksSection } from '../mining/report/forks-section.js';
 import { readForks } from '../mining/gather-forks.js';
+import { readTrajectories } from '../mining/gather-trajectories.js';
 import { tableSettings } from '../mining/table-flags.js';
 import { judgeAgreement } from '../mining/agreement.js';
 import { chooseJudge, judgesIn } from '../mining/verdict-source.js';
@@ -18,7 +19,8 @@ const usage = `usage: arena report <folders…> --out report.html [--by FIELD|no
                     [--feature NAME] [--title TEXT] [--json]
 
 One self-contained HTML file (inline SVG, no scripts or external assets) with attractor incidence and
-Wilson intervals, Kaplan–Meier survival curves, mean feature trajectories per condition, a runs × turns
+Wilson intervals, Kaplan–Meier survival curves with their bands, trajectories in embedding space (when the
+runs hold embeddings), mean feature per turn per condition, a runs × turns
 heatmap of attractor scores, the stats tables, for forked runs their commitment curves, persistence and
 recovery (as \`arena stats --forks\`) and, when the runs hold judgements, Cohen's κ between each
 judge (or the --judge one) and the detectors. It says whose verdicts its figures count. Options as in
@@ -74,7 +76,16 @@ export default defineCommand({
     const agreements = judges.map((j) => judgeAgreement(summaries, j));
     // Forked runs get their own section (commitment curves, persistence); parents outside the folders are read too.
     const forks = await readForks({ paths: folders.map((f) => resolve(io.cwd, f)), labels: folders, grouping, warn: () => {} });
-    const html = renderReport(result, summaries, { feature: values.feature, grouping, agreements, ...(values.title ? { title: values.title } : {}), ...(forks ? { forksSection: await forksSection(forks) } : {}) });
+    // Runs with embeddings get a trajectory section (warnings were given when the logs were read above).
+    const trajectories = await readTrajectories({ paths: folders.map((f) => resolve(io.cwd, f)), labels: folders, grouping, warn: () => {} });
+    const html = await renderReport(result, summaries, {
+      feature: values.feature,
+      grouping,
+      agreements,
+      ...(values.title ? { title: values.title } : {}),
+      ...(forks ? { forksSection: await forksSection(forks) } : {}),
+      ...(trajectories ? { trajectories } : {}),
+    });
     try {
       writeFileSync(out, html);
     } catch (err) {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -38,10 +38,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('arena report', () => {
   it('is one self-contained file: no scripts, no external assets, transcript text escaped', () => {
     expect(html.startsWith('<!doctype html>')).toBe(true);
-    expect(html).not.toMatch(/<script|<link|<img|\bsrc=|@import|url\(/i);
+    expect(html).not.toMatch(/<script|<link|<img|\bsrc=|@import|url\((?!#)/i); // url(#…): a gradient in the same SVG
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;co');
-    // incidence and survival for bliss and for loop (scored, never entered) + drift (1) + heatmaps (bliss, loop)
-    expect(html.match(/<svg /g)).toHaveLength(7);
+    // the incidence matrix, survival for bliss (loop was scored but never entered: a note instead),
+    // mean drift, and the heatmaps of bliss and loop
+    expect(html.match(/<svg /g)).toHaveLength(5);
+    expect(html).toContain('loop: no run of any condition entered it');
   });
 
   it('renders in Chromium offline with the charts and tables a reader expects', async (ctx) => {
@@ -58,21 +60,31 @@ describe('arena report', () => {
       expect(errors).toEqual([]);
       const headings = await page.locator('h3').allTextContents();
       expect(headings).toContain(`${EVIL} · m1 × m2`);
-      // Survival curves: one step line per condition; drift: one line per condition.
-      expect(await page.locator('svg[aria-label="bliss: not yet entered"] polyline').count()).toBe(2);
-      expect(await page.locator('svg[aria-label^="mean drift"] polyline').count()).toBe(2);
-      // Heatmap: only the "free" runs score "loop" (0.3 at each of their 12 turns).
-      const loopCells = await page.locator('svg[aria-label^="loop score"] rect[fill="#b3003c"]').count();
-      expect(loopCells).toBe(6 * 12);
-      const incidence = await page.locator('svg[aria-label^="bliss: share"] text').allTextContents();
-      expect(incidence).toEqual(expect.arrayContaining(['4/6', '1/6']));
-      // "loop" was scored by the analysis of the free runs but never entered: 0 of 6 analysed runs, in both groups.
-      expect(await page.locator('svg[aria-label^="loop: share"] text').allTextContents()).toEqual(expect.arrayContaining(['0/6']));
+      const figureText = (label: string) => page.locator(`figure[aria-label^="${label}"] svg text`).allTextContents();
+      // Survival: a curve per condition, named with what entered and the median onset, and a band.
+      const survival = await figureText('bliss: share of runs not yet');
+      expect(survival).toEqual(expect.arrayContaining([`free · m1 × m2 — 4/6 entered, median onset 6`, `${EVIL} · m1 × m2 — 1/6 entered, median onset not reached`]));
+      expect(await page.locator('figure[aria-label^="bliss: share of runs not yet"] g.mark-area path').count()).toBeGreaterThan(0);
+      // Drift: one line per condition.
+      expect(await page.locator('figure[aria-label^="Mean drift"] g.mark-line path').count()).toBe(2);
+      // Heatmap: only the "free" runs score "loop" (at each of their 12 turns).
+      expect(await page.locator('figure[aria-label^="loop score"] g.cells_marks path').count()).toBe(6 * 12);
+      expect(await page.locator('figure[aria-label^="bliss score"] g.onsets_marks path').count()).toBe(5);
+      // Incidence matrix: count, share and interval per cell; "loop" was scored for the free runs but never
+      // entered (0 of 6), and the other condition never scored it.
+      const incidence = await figureText('Attractor incidence per condition');
+      expect(incidence).toEqual(expect.arrayContaining(['4/6 · 66.7%', '1/6 · 16.7%', '0/6 · 0%']));
+      // The page uses its width: the widest figure is over 900 px at a 1,400 px window.
       const wordRows = await page.locator('table tr', { hasText: 'consciousness' }).evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td'), (td) => td.textContent)));
       // Groups sort by key: the escaped-name group (no such word) first, then "free" (8 uses in each of 6 runs).
       expect(wordRows).toEqual([['consciousness', '0.0', '0.0%', '0'], ['consciousness', '8.0', '100.0%', '8']]);
-      const box = await page.locator('svg').first().boundingBox();
-      expect(box!.width).toBeGreaterThan(300);
+      await page.setViewportSize({ width: 1400, height: 1000 });
+      const box = await page.locator('figure[aria-label^="bliss: share of runs not yet"] svg').boundingBox();
+      expect(box!.width).toBeGreaterThan(900);
+      // Nothing overflows the page sideways.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      mkdirSync('test-artifacts', { recursive: true });
+      await page.screenshot({ path: 'test-artifacts/report.png', fullPage: true });
     } finally {
       await browser.close();
     }

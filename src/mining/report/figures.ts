@@ -9,7 +9,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
  */
 
 /** Width of the plotting area of a full-width figure, in CSS pixels (the page is about 1,200 wide). */
-export const FIGURE_WIDTH = 900;
+export const FIGURE_WIDTH = 1000;
 
 const FONT = 'system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif';
 
@@ -25,7 +25,10 @@ const CONFIG = {
 
 /** Render a Vega-Lite specification to an SVG string. */
 export async function toSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  // Vega-Lite's notes on the spec (e.g. about faceted scales) go nowhere: the report's reader cannot act on
+  // them, and stderr is the CLI's. Errors still throw.
+  const quiet = { level: () => quiet, warn: () => quiet, info: () => quiet, debug: () => quiet, error: (...args: unknown[]) => { throw new Error(args.map(String).join(' ')); } };
+  const view = new vega.View(vega.parse(compile(spec, { logger: quiet as never }).spec), { renderer: 'none', logLevel: vega.Error });
   try {
     return await view.toSVG();
   } finally {
@@ -34,7 +37,9 @@ export async function toSvg(spec: TopLevelSpec): Promise<string> {
 }
 
 function withConfig(spec: Record<string, unknown>): TopLevelSpec {
-  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, ...spec } as TopLevelSpec;
+  // The title doubles as the figure's description: Vega writes it as the SVG's aria-label.
+  const title = spec.title as { text?: string } | undefined;
+  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, ...(title?.text ? { description: title.text } : {}), ...spec } as TopLevelSpec;
 }
 
 const percent = (x: number) => `${Math.round(x * 1000) / 10}%`;
@@ -64,7 +69,7 @@ export function incidenceMatrixSpec(cells: readonly IncidenceCell[], runsNote: s
   }));
   const conditions = [...new Set(cells.map((c) => c.condition))];
   const attractors = [...new Set(cells.map((c) => c.attractor))];
-  const cellW = Math.max(120, Math.min(180, Math.floor(FIGURE_WIDTH / Math.max(1, attractors.length))));
+  const cellW = Math.max(110, Math.min(150, Math.floor(FIGURE_WIDTH / Math.max(1, attractors.length))));
   const x = { field: 'attractor', type: 'nominal', sort: attractors, title: null, axis: { orient: 'top', labelAngle: 0, labelFontWeight: 600 } };
   const y = { field: 'condition', type: 'nominal', sort: conditions, title: null };
   return withConfig({
@@ -77,7 +82,7 @@ export function incidenceMatrixSpec(cells: readonly IncidenceCell[], runsNote: s
       {
         mark: { type: 'rect', stroke: 'white', strokeWidth: 2 },
         encoding: {
-          color: { field: 'shown', type: 'quantitative', scale: { domain: [0, 1], scheme: 'purples' }, legend: { title: 'share entered', format: '.0%', orient: 'bottom', direction: 'horizontal', gradientLength: 240 } },
+          color: { field: 'shown', type: 'quantitative', scale: { domain: [0, 1], range: ['#f7f7fb', '#3f007d'], interpolate: 'rgb' }, legend: { title: 'share entered', format: '.0%', orient: 'bottom', direction: 'horizontal', gradientLength: 240 } },
           tooltip: [{ field: 'condition' }, { field: 'attractor' }, { field: 'line1', title: 'entered' }, { field: 'line2', title: '95% CI' }],
         },
       },
@@ -155,7 +160,7 @@ export function trajectorySpec(points: readonly ScatterPoint[], centroids: reado
     layer: [
       {
         data: { values: points },
-        mark: { type: 'circle', size: 18, opacity: 0.35 },
+        mark: { type: 'circle', size: 28, opacity: 0.55 },
         encoding: {
           x: { field: 'x', type: 'quantitative', title: `PC1 (${percent(axes.explained[0])} of variance)`, scale: { zero: false } },
           y: { field: 'y', type: 'quantitative', title: `PC2 (${percent(axes.explained[1])} of variance)`, scale: { zero: false } },
@@ -198,5 +203,81 @@ export function commitmentSpec(title: string, points: readonly CommitmentPoint[]
       { mark: { type: 'errorbar', ticks: true }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { domain: [0, 1] }, title: 'share of children that entered' }, y2: { field: 'hi' }, color: colour } },
       { mark: { type: 'line', point: true, strokeWidth: 2 }, encoding: { x, y: { field: 'share', type: 'quantitative' }, color: colour, tooltip: [{ field: 'series' }, { field: 'atTurn' }, { field: 'label', title: 'entered' }] } },
     ],
+  });
+}
+
+/** One series of a line chart over turns. */
+export interface LinePoint {
+  series: string;
+  turn: number;
+  value: number;
+}
+
+/** Lines over turns, one per series (condition), with a legend below. */
+export function lineSpec(title: string, subtitle: string, points: readonly LinePoint[], yTitle: string, yDomain?: [number, number]): TopLevelSpec {
+  const order = [...new Set(points.map((p) => p.series))];
+  return withConfig({
+    title: { text: title, subtitle },
+    data: { values: points },
+    width: FIGURE_WIDTH,
+    height: 240,
+    mark: { type: 'line', strokeWidth: 2, point: { size: 18 } },
+    encoding: {
+      x: { field: 'turn', type: 'quantitative', title: 'turn', axis: { tickMinStep: 1 } },
+      y: { field: 'value', type: 'quantitative', title: yTitle, ...(yDomain ? { scale: { domain: yDomain } } : {}) },
+      color: { field: 'series', type: 'nominal', sort: order, title: 'condition', scale: { scheme: 'tableau10' }, legend: { labelLimit: 900, symbolType: 'stroke', symbolOpacity: 1 } },
+      strokeDash: { field: 'series', type: 'nominal', sort: order, title: 'condition' },
+    },
+  });
+}
+
+/** One cell of the runs × turns heatmap. */
+export interface HeatCell {
+  run: string;
+  condition: string;
+  turn: number;
+  score: number;
+}
+
+/**
+ * Runs × turns, shaded by an attractor score, one block of rows per condition (named at its left); each run's
+ * onset marked with a black tick.
+ */
+export function heatmapSpec(title: string, cells: readonly HeatCell[], onsets: readonly { run: string; condition: string; turn: number }[], rows: readonly { run: string; condition: string }[], turns: number): TopLevelSpec {
+  const rowH = rows.length > 60 ? 6 : 14;
+  const conditions = [...new Set(rows.map((r) => r.condition))];
+  const turnDomain = Array.from({ length: turns }, (_, i) => i + 1);
+  const x = {
+    field: 'turn',
+    type: 'ordinal',
+    title: 'turn',
+    scale: { domain: turnDomain },
+    axis: { labelAngle: 0, values: turnDomain.filter((t) => turns <= 30 || t % Math.ceil(turns / 20) === 1) },
+  };
+  const y = { field: 'run', type: 'nominal', title: null, sort: rows.map((r) => r.run), axis: rowH >= 12 ? { labelFontSize: 10, labelLimit: 300 } : { labels: false, ticks: false } };
+  return withConfig({
+    title: { text: title, subtitle: `${rows.length} runs × ${turns} turns, grouped by condition; darker = higher score; black tick = the turn it was entered` },
+    data: { values: [...cells.map((c) => ({ ...c, kind: 'cell' })), ...onsets.map((o) => ({ ...o, kind: 'onset' }))] },
+    facet: { row: { field: 'condition', type: 'nominal', sort: conditions, title: null, header: { labelAngle: 0, labelAlign: 'left', labelOrient: 'top', labelFontSize: 13, labelFontWeight: 600, labelLimit: 900 } } },
+    spacing: 10,
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: FIGURE_WIDTH - 320,
+      height: { step: rowH },
+      layer: [
+        {
+          name: 'cells',
+          transform: [{ filter: "datum.kind === 'cell'" }],
+          mark: { type: 'rect' },
+          encoding: { x, y, color: { field: 'score', type: 'quantitative', scale: { domain: [0, 1], range: ['#ffffff', '#a50f15'], interpolate: 'rgb' }, title: 'score', legend: { orient: 'right', direction: 'vertical', gradientLength: 100 } } },
+        },
+        {
+          name: 'onsets',
+          transform: [{ filter: "datum.kind === 'onset'" }],
+          mark: { type: 'tick', color: 'black', thickness: 2.5, orient: 'vertical' },
+          encoding: { x, y },
+        },
+      ],
+    },
   });
 }

@@ -25,7 +25,8 @@ export async function forksSection(forks: ForkReading): Promise<string> {
       continue;
     }
     const points = curves.flatMap((cv) => cv.points.filter((p) => p.ci && p.share !== null).map((p) => ({ series: `${cv.attractor} · ${cv.perturbation}`, atTurn: p.atTurn, share: p.share!, lo: p.ci![0], hi: p.ci![1], k: p.k, n: p.n })));
-    out.push(await toSvg(commitmentSpec(`Commitment curves: ${c.condition}`, points, forks.commitThreshold)));
+    const spec = commitmentSpec(`Commitment curves: ${c.condition}`, points, forks.commitThreshold);
+    out.push(`<figure aria-label="${esc((spec as { description?: string }).description ?? '')}">${await toSvg(spec)}</figure>`);
     out.push(
       '<table><thead><tr><th>attractor</th><th>condition</th><th>committed from fork turn</th></tr></thead><tbody>',
       ...curves.map((cv) => `<tr><td>${esc(cv.attractor)}</td><td>${esc(cv.perturbation)}</td><td>${cv.committedFrom ?? `never ≥ ${forks.commitThreshold}`}</td></tr>`),

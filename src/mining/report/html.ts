@@ -5,7 +5,9 @@ import { groupKey, type Grouping } from '../group-key.js';
 import { observedTurns, type RunSummary } from '../run-summary.js';
 import { describeSource, verdictsOf, type ChosenSource } from '../verdict-source.js';
 import { esc } from './escape.js';
-import { heatmap, intervalChart, lineChart, type HeatRow, type Series } from './svg.js';
+import { heatmapSpec, incidenceMatrixSpec, lineSpec, survivalSpec, toSvg, trajectorySpec, type HeatCell, type IncidenceCell, type LinePoint, type ScatterPoint, type SurvivalCurve } from './figures.js';
+import { medianOnset } from '../stats/kaplan-meier.js';
+import type { TrajectoryReading } from '../gather-trajectories.js';
 
 /** Most runs drawn in one heatmap; more would make rows thinner than a pixel. */
 const HEATMAP_ROWS = 150;
@@ -18,8 +20,10 @@ export interface ReportOptions {
   generatedAt?: Date;
   /** Judge–detector agreement, one table per judge (none when the runs hold no judgement). */
   agreements?: readonly AgreementResult[];
-  /** The fork section (forks-section.ts), rendered beforehand: its figures are drawn asynchronously. */
+  /** The fork section (forks-section.ts), rendered beforehand. */
   forksSection?: string;
+  /** Trajectories in embedding space (when the runs hold embeddings). */
+  trajectories?: TrajectoryReading;
 }
 
 const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
@@ -57,34 +61,50 @@ function trajectory(runs: readonly RunSummary[]): [number, number][] {
   return [...sum].sort((a, b) => a[0] - b[0]).map(([t, [s, n]]) => [t, s / n]);
 }
 
-const STYLE = `body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:960px;color:#222;padding:0 1em}
-h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd}h3{margin-bottom:.3em}
-table{border-collapse:collapse;margin:.6em 0 1.2em}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}th{background:#f4f4f4}
-svg{display:block;margin:.5em 0 1.5em;max-width:100%;height:auto}svg .t{font-weight:600;font-size:13px}svg .ax{font-size:10px;fill:#555}
-svg .lb{font-size:11px}svg .sm{font-size:7px;fill:#555}svg .grid{stroke:#e5e5e5}svg .ci{stroke:#222;stroke-width:1.5}.note{color:#666}`;
+const STYLE = `body{font:15px/1.5 system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:1.5em auto;max-width:1280px;color:#222;padding:0 1.5em}
+h1{font-size:1.7em;margin-bottom:.2em}h2{margin-top:2.2em;border-bottom:1px solid #ddd;padding-bottom:.2em}h3{margin-bottom:.3em}
+table{border-collapse:collapse;margin:.6em 0 1.2em}td,th{border:1px solid #ddd;padding:4px 10px;text-align:left;vertical-align:top}th{background:#f4f4f4}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+figure{margin:.8em 0 1.8em}figure svg{display:block;max-width:100%;height:auto}figcaption{color:#555;font-size:.9em;margin-top:.3em}
+.note{color:#555}.groups{columns:2;column-gap:3em}.groups h3{break-after:avoid}.group{break-inside:avoid}`;
+
+/** A figure rendered to SVG, labelled with its title (for readers and tests) and an optional caption. */
+async function figure(spec: Parameters<typeof toSvg>[0], caption?: string): Promise<string> {
+  const label = (spec as { description?: string }).description;
+  return `<figure${label ? ` aria-label="${esc(label)}"` : ''}>${await toSvg(spec)}${caption ? `<figcaption>${esc(caption)}</figcaption>` : ''}</figure>`;
+}
 
 /**
  * The whole report as one HTML file: inline CSS and SVG, no scripts, no external assets, so it opens
- * offline and can be mailed. Every string that came from a run log is escaped.
+ * offline and can be mailed. Every string that came from a run log is escaped. Figures are Vega-Lite
+ * specifications (figures.ts) rendered to SVG here.
  */
-export function renderReport(result: StatsResult, summaries: readonly RunSummary[], options: ReportOptions): string {
+export async function renderReport(result: StatsResult, summaries: readonly RunSummary[], options: ReportOptions): Promise<string> {
   const byGroup = new Map(result.groups.map((g, i) => [g.key, { index: i, runs: [] as RunSummary[] }]));
   for (const s of summaries) byGroup.get(groupKey(s, options.grouping))?.runs.push(s);
   const title = options.title ?? 'persona-arena report';
   const source: ChosenSource = result.judge ? { kind: 'judge', judge: result.judge } : { kind: 'detector' };
   const judged = source.kind === 'judge';
-  const body: string[] = [`<h1>${esc(title)}</h1>`, `<p class="note">${summaries.length} runs in ${result.groups.length} groups · generated ${esc((options.generatedAt ?? new Date()).toISOString())}</p>`];
-  body.push(
+  const grouping = describeGrouping(result, options.grouping);
+  const body: string[] = [
+    `<h1>${esc(title)}</h1>`,
+    `<p class="note">${summaries.length} runs in ${result.groups.length} conditions · generated ${esc((options.generatedAt ?? new Date()).toISOString())}</p>`,
+    `<p id="grouping"><strong>Conditions:</strong> ${esc(grouping)}</p>`,
     `<p id="source"><strong>Attractor verdicts:</strong> ${esc(describeSource(source))}${judged ? '. A run whose judgement is missing, failed or does not cover every turn is left out of the attractors it did not find (counted as left out, never as absent).' : '.'}</p>`,
-  );
+  ];
+  const counted = (g: GroupStats, a: string) => g.incidence[a]!.n ?? g.analysed;
 
-  body.push('<h2>Attractor incidence</h2>');
+  body.push('<h2 id="incidence">Attractor incidence</h2>');
   if (result.attractors.length === 0) body.push(judged ? '<p class="note">The judge named no attractor in these runs.</p>' : '<p class="note">No attractor analysis in these runs (run <code>arena analyze --write</code> on them first).</p>');
-  // Groups with no run counted have no rate to draw.
-  for (const a of result.attractors) {
-    const counted = (g: GroupStats) => g.incidence[a]!.n ?? g.analysed;
-    const what = judged ? 'runs with a verdict that the judge found in it' : 'analysed runs that entered';
-    body.push(intervalChart(`${a}: share of ${what} (Wilson 95% interval)`, result.groups.filter((g) => counted(g) > 0).map((g) => ({ label: g.key, value: g.incidence[a]!.rate, lo: g.incidence[a]!.ci95[0], hi: g.incidence[a]!.ci95[1], note: `${g.incidence[a]!.count}/${counted(g)}` }))));
+  else {
+    const cells: IncidenceCell[] = result.groups.flatMap((g) =>
+      result.attractors.map((a) => {
+        const inc = g.incidence[a]!;
+        return { condition: g.key, attractor: a, entered: inc.count, runs: counted(g, a), rate: inc.rate, lo: inc.ci95[0], hi: inc.ci95[1] };
+      }),
+    );
+    const what = judged ? 'runs with a verdict' : 'analysed runs';
+    body.push(await figure(incidenceMatrixSpec(cells, `${summaries.length} runs; denominators are the ${what} of each condition`)));
   }
 
   if (options.agreements?.length) {
@@ -99,42 +119,115 @@ export function renderReport(result: StatsResult, summaries: readonly RunSummary
     body.push('</section>');
   }
 
-  body.push('<h2>Survival: share of runs not yet in the attractor</h2><p class="note">Kaplan–Meier estimate; runs that never entered are censored at their last turn.</p>');
-  for (const a of result.attractors) {
-    const series: Series[] = result.groups.map((g) => ({ label: g.key, step: true, points: [[0, 1] as [number, number], ...g.survival[a]!.map((p) => [p.turn, p.survival] as [number, number])] }));
-    body.push(lineChart(`${a}: not yet entered`, series, { yLabel: 'share of runs', yMin: 0, yMax: 1 }));
+  if (result.attractors.length) {
+    body.push('<h2 id="survival">Time to attractor</h2><p class="note">Kaplan–Meier estimate of the share of runs not yet in the attractor, per condition, with its Greenwood 95% band; runs that never entered are censored at their last turn.</p>');
+    for (const a of result.attractors) {
+      const curves: SurvivalCurve[] = result.groups.map((g) => ({
+        condition: g.key,
+        entered: g.incidence[a]!.count,
+        runs: counted(g, a),
+        median: medianOnset(g.survival[a]!).median,
+        points: g.survival[a]!,
+      }));
+      const { spec, notDrawn } = survivalSpec(a, curves);
+      const rank = logRankLine(result, a);
+      if (curves.some((c) => c.entered > 0)) body.push(await figure(spec, [notDrawn.length ? `Not drawn, no run entered: ${notDrawn.join(', ')}.` : '', rank].filter(Boolean).join(' ')));
+      else body.push(`<p class="note">${esc(`${a}: no run of any condition entered it (${curves.map((c) => `${c.condition} 0/${c.runs}`).join(', ')}).`)}</p>`);
+    }
   }
 
-  body.push(`<h2>Mean ${esc(options.feature)} per turn</h2>`);
-  const trajectories: Series[] = result.groups.map((g) => ({ label: g.key, points: trajectory(byGroup.get(g.key)!.runs) }));
-  if (trajectories.every((s) => s.points.length === 0)) body.push(`<p class="note">No analysis.turn events with a numeric "${esc(options.feature)}" feature (run \`arena analyze\` with embeddings, or pick another with --feature).</p>`);
-  else body.push(lineChart(`mean ${options.feature} by turn, per condition`, trajectories, { yLabel: options.feature }));
+  if (options.trajectories) body.push(await trajectorySection(options.trajectories));
 
-  body.push('<h2>Attractor scores, runs × turns</h2>');
+  const featurePoints: LinePoint[] = result.groups.flatMap((g) => trajectory(byGroup.get(g.key)!.runs).map(([turn, value]) => ({ series: g.key, turn, value })));
+  body.push(`<h2 id="feature">Mean ${esc(options.feature)} per turn</h2>`);
+  if (featurePoints.length === 0) body.push(`<p class="note">No analysis.turn events with a numeric "${esc(options.feature)}" feature (run \`arena analyze\` with embeddings, or pick another with --feature).</p>`);
+  else body.push(await figure(lineSpec(`Mean ${options.feature} by turn`, 'per condition, over the runs that reached the turn', featurePoints, options.feature)));
+
+  if (options.forksSection) body.push(options.forksSection);
+
+  body.push('<h2 id="heatmaps">Attractor scores, runs × turns</h2>');
   const scoreNames = [...new Set(summaries.flatMap((s) => [...s.scores.values()].flatMap((sc) => Object.keys(sc))))].sort();
   if (scoreNames.length === 0) body.push('<p class="note">No analysis.turn scores in these runs.</p>');
   // An equal share of rows per condition, so a large first group does not crowd the others out.
   const perGroup = Math.max(1, Math.floor(HEATMAP_ROWS / Math.max(1, result.groups.length)));
-  const shown = result.groups.flatMap((g) => byGroup.get(g.key)!.runs.slice(0, perGroup).map((r) => ({ r, group: byGroup.get(g.key)!.index })));
-  if (scoreNames.length && summaries.length > shown.length) body.push(`<p class="note">The first ${perGroup} runs of each condition shown (${shown.length} of ${summaries.length}).</p>`);
+  const shown = result.groups.flatMap((g) => byGroup.get(g.key)!.runs.slice(0, perGroup).map((r) => ({ r, condition: g.key })));
+  if (scoreNames.length && summaries.length > shown.length) body.push(`<p class="note">The first ${perGroup} runs of each condition are shown (${shown.length} of ${summaries.length}).</p>`);
   const turns = Math.max(1, ...shown.map(({ r }) => observedTurns(r)));
   for (const name of scoreNames) {
-    const rows: HeatRow[] = shown.map(({ r, group }) => {
-      const scores = new Map<number, number>();
-      for (const [t, sc] of r.scores) if (typeof sc[name] === 'number') scores.set(t, sc[name]!);
+    const cells: HeatCell[] = [];
+    const onsets: { run: string; condition: string; turn: number }[] = [];
+    for (const { r, condition } of shown) {
+      for (const [t, sc] of r.scores) if (typeof sc[name] === 'number' && t >= 1 && t <= turns) cells.push({ run: r.runId, condition, turn: t, score: Math.min(1, Math.max(0, sc[name]!)) });
       const v = verdictsOf(r, source).verdict(name);
-      const onset = v?.entered ? v.onset : undefined;
-      return { label: r.runId, scores, group, ...(onset !== undefined ? { onset } : {}) };
-    });
-    body.push(heatmap(`${name} score (darker = higher; black tick = ${judged ? "the judge's onset" : 'onset'})`, rows, turns));
+      if (v?.entered) onsets.push({ run: r.runId, condition, turn: v.onset });
+    }
+    body.push(await figure(heatmapSpec(`${name} score per turn${judged ? " (ticks: the judge's onset)" : ''}`, cells, onsets, shown.map(({ r, condition }) => ({ run: r.runId, condition })), turns)));
   }
 
-  if (options.forksSection) body.push(options.forksSection);
-
-  body.push('<h2>Tables</h2>');
-  for (const g of result.groups) body.push(groupTables(g, result.attractors, judged));
-  if (result.comparisons.length) {
-    body.push('<h3>Comparisons (Fisher exact test, two-sided)</h3>', table(['attractor', 'group A', 'group B', 'A', 'B', 'p'], result.comparisons.map((c) => [c.attractor, c.a, c.b, `${c.countA}/${c.runsA}`, `${c.countB}/${c.runsB}`, c.p < 0.0001 ? c.p.toExponential(2) : c.p.toFixed(4)])));
-  }
+  body.push('<h2 id="tables">Tables per condition</h2><div class="groups">');
+  for (const g of result.groups) body.push(`<div class="group">${groupTables(g, result.attractors, judged)}</div>`);
+  body.push('</div>');
+  body.push(comparisonsBlock(result));
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${STYLE}</style></head><body>\n${body.join('\n')}\n</body></html>\n`;
+}
+
+/** What the conditions are: the grouping the statistics used, in words. */
+function describeGrouping(result: StatsResult, grouping: Grouping): string {
+  const described = (result as { grouping?: { description?: string } }).grouping?.description;
+  if (described) return described;
+  switch (grouping.kind) {
+    case 'none':
+      return 'all runs in one group';
+    case 'fields':
+      return `grouped by ${grouping.paths.map((p) => p.join('.')).join(' × ')}`;
+    default:
+      return 'grouped by scenario and the agents\' models';
+  }
+}
+
+/** The log-rank line under a survival figure, when the statistics carry one. */
+function logRankLine(result: StatsResult, attractor: string): string {
+  const lr = (result as { logRank?: Record<string, { chiSquare: number; df: number; p: number } | null> }).logRank?.[attractor];
+  if (!lr) return '';
+  return `Log-rank test across conditions: χ² = ${lr.chiSquare.toFixed(2)}, df = ${lr.df}, p = ${lr.p < 0.0001 ? lr.p.toExponential(2) : lr.p.toFixed(4)}.`;
+}
+
+function comparisonsBlock(result: StatsResult): string {
+  if (result.comparisons.length === 0) return '';
+  const rows = result.comparisons as readonly (StatsResult['comparisons'][number] & { pHolm?: number; factor?: string })[];
+  const holm = rows.some((c) => c.pHolm !== undefined);
+  const p = (x: number) => (x < 0.0001 ? x.toExponential(2) : x.toFixed(4));
+  const head = ['attractor', 'condition A', 'condition B', ...(holm ? ['differs in'] : []), 'A', 'B', 'p', ...(holm ? ['p (Holm)'] : [])];
+  return [
+    `<h3 id="comparisons">Comparisons of incidence (Fisher exact test, two-sided${holm ? '; Holm-adjusted over the table' : ''})</h3>`,
+    table(head, rows.map((c) => [c.attractor, c.a, c.b, ...(holm ? [c.factor ?? '–'] : []), `${c.countA}/${c.runsA}`, `${c.countB}/${c.runsB}`, p(c.p), ...(holm ? [p(c.pHolm!)] : [])])),
+  ].join('\n');
+}
+
+async function trajectorySection(t: TrajectoryReading): Promise<string> {
+  const out = ['<h2 id="trajectories">Trajectories in embedding space</h2>'];
+  if (t.runsWithout > 0) out.push(`<p class="note">${t.runsWithout} of ${t.runsRead} runs hold no embeddings (${esc(t.embeddingModel)}) and are not in this section; run them with <code>--embeddings offline</code>.</p>`);
+  const points: ScatterPoint[] = t.conditions.flatMap((c) => c.points.map((p) => ({ condition: c.condition, x: p.x, y: p.y })));
+  const centroids: ScatterPoint[] = t.conditions.map((c) => ({ condition: c.condition, ...c.centroid }));
+  out.push(await figure(trajectorySpec(points, centroids, { explained: t.projection.explainedVariance, note: `${t.projection.vectors} turns of ${t.runsRead - t.runsWithout} runs, ${t.embeddingModel}` })));
+  const f = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x.toFixed(3));
+  out.push(
+    table(
+      ['condition', 'play', 'runs', 'cross-seed similarity [min, max]', 'drift from the opening at the last turn', 'partner pull (0 own region, 1 partner\'s)'],
+      t.conditions.map((c) => {
+        const last = c.drift.at(-1);
+        return [
+          c.condition,
+          c.play,
+          String(c.runs),
+          c.crossSeedSimilarity ? `${f(c.crossSeedSimilarity.mean)} [${f(c.crossSeedSimilarity.min)}, ${f(c.crossSeedSimilarity.max)}]` : '– (one run)',
+          last ? `${f(last.mean)} (turn ${last.turn})` : '–',
+          c.partnerPull.length ? c.partnerPull.map((p) => `${p.model} → ${p.partner}: ${p.mean === null ? '–' : f(p.mean)}`).join('; ') : '–',
+        ];
+      }),
+    ),
+  );
+  const drift: LinePoint[] = t.conditions.flatMap((c) => c.drift.map((d) => ({ series: c.condition, turn: d.turn, value: d.mean })));
+  out.push(await figure(lineSpec('Drift from the opening turn', 'mean cosine distance between each turn and its run\'s first turn, per condition', drift, '1 − cos(turn, opening)')));
+  return out.join('\n');
 }

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { RunObserver } from '../arena/observer.js';
 import type { Scenario } from '../arena/scenario.js';
-import type { EmbedderKind } from '../analysis/embedder.js';
+import { EMBEDDER_KINDS, type EmbedderKind } from '../analysis/embedder.js';
+import { InputError } from '../errors.js';
 import type { LimiterRegistry } from '../agents/limiter.js';
 import { checkAttractorNames, type ScenarioOrigin } from './check-attractor-names.js';
 
@@ -43,11 +44,45 @@ export async function runObservers(scenario: Scenario, options: RunObserversOpti
 }
 
 /**
- * `runObservers` with the defaults, in the shape batch executors take (`observersFor`). A batch's process
- * pool names this module to its children, which import it: a function cannot be sent to another process.
+ * The environment variable that turns embeddings on for the live analysis of runs that are not told (batch
+ * runs, fork children, queue workers' runs): `arena batch --embeddings K` and `arena fork --embeddings K` set
+ * it for their runs and their process pool's children; workers take it from their own environment.
  */
-export function observersFor(scenario: Scenario, logger: Logger): Promise<RunObserver[]> {
-  return runObservers(scenario, { logger });
+export const EMBEDDINGS_ENV = 'ARENA_EMBEDDINGS';
+
+/** The embedder `ARENA_EMBEDDINGS` names in `env` (`none` when unset); another value is an InputError naming `label`. */
+export function embeddingsFromEnv(env: Readonly<Record<string, string | undefined>>, label = EMBEDDINGS_ENV): EmbedderKind {
+  const value = env[EMBEDDINGS_ENV]?.trim();
+  if (!value) return 'none';
+  const kind = EMBEDDER_KINDS.find((k) => k === value);
+  if (!kind) throw new InputError(`${label} must be one of ${EMBEDDER_KINDS.join(', ')}, got '${value}'`);
+  return kind;
+}
+
+/** What a batch run's observers are built with besides its scenario (RunCellDeps passes its own). */
+export interface ObserversContext extends Partial<ScenarioOrigin> {
+  /** The environment the run's agents read (the CLI's, `.env` included): the live judge reads its key there. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** The rate limiters the run's agents share, shared with the live judge. */
+  limiters?: LimiterRegistry;
+}
+
+/**
+ * `runObservers` in the shape batch executors take (`observersFor`): the live judge reads the run's
+ * environment and shares its limiters, and the analysis embeds with what `ARENA_EMBEDDINGS` in that
+ * environment names (default none). A batch's process pool names this module to its children, which import
+ * it: a function cannot be sent to another process.
+ */
+export function observersFor(scenario: Scenario, logger: Logger, context: ObserversContext = {}): Promise<RunObserver[]> {
+  const env = context.env ?? process.env;
+  return runObservers(scenario, {
+    logger,
+    env,
+    embeddings: embeddingsFromEnv(env),
+    ...(context.limiters ? { limiters: context.limiters } : {}),
+    ...(context.scenarioDir !== undefined ? { scenarioDir: context.scenarioDir } : {}),
+    ...(context.scenarioFile !== undefined ? { scenarioFile: context.scenarioFile } : {}),
+  });
 }
 
 /** This module's address, for `processPool({ observersModule })`. */

@@ -31,6 +31,20 @@ function agentsOf(scenario: Record<string, unknown>): unknown[] {
   return Array.isArray(scenario.agents) ? scenario.agents : [];
 }
 
+/**
+ * The seat number a scenario's live judge (`judge:`, with its own baseURL and apiKeyEnv) takes among the
+ * endpoint places of a scenario: agents are seats 0, 1, …; the judge is this one.
+ */
+export const JUDGE_SEAT = -1;
+
+/** The scenario's endpoints by seat: its agents', then its live judge's (seat JUDGE_SEAT) when it has one. */
+function endpointsOf(scenario: Record<string, unknown>): [seat: number, endpoint: unknown][] {
+  const out: [number, unknown][] = agentsOf(scenario).map((a, seat) => [seat, a]);
+  const judge = scenario.judge;
+  if (judge && typeof judge === 'object') out.push([JUDGE_SEAT, judge]);
+  return out;
+}
+
 function baseUrlOf(x: unknown): string | undefined {
   return x && typeof x === 'object' && 'baseURL' in x && typeof x.baseURL === 'string' ? x.baseURL : undefined;
 }
@@ -40,9 +54,14 @@ function withStoredUrl<T>(x: T): T {
   return url !== undefined && hasCredentials(url) ? { ...x, baseURL: storedUrl(url) } : x;
 }
 
-/** A scenario record as a file may hold it. */
+/** A scenario record as a file may hold it: its agents' and its live judge's endpoint URLs without credentials. */
 export function publicScenarioRecord(scenario: Record<string, unknown>): Record<string, unknown> {
-  return Array.isArray(scenario.agents) ? { ...scenario, agents: scenario.agents.map(withStoredUrl) } : scenario;
+  const judge = scenario.judge;
+  return {
+    ...scenario,
+    ...(Array.isArray(scenario.agents) ? { agents: scenario.agents.map(withStoredUrl) } : {}),
+    ...(judge && typeof judge === 'object' ? { judge: withStoredUrl(judge) } : {}),
+  };
 }
 
 /** The plan as a file may hold it: its models' endpoint URLs without credentials. */
@@ -76,7 +95,7 @@ export class EndpointUrls {
   static of(scenarios: readonly Record<string, unknown>[]): EndpointUrls {
     const entries: PlacedUrl[] = [];
     scenarios.forEach((s, ref) =>
-      agentsOf(s).forEach((a, seat) => {
+      endpointsOf(s).forEach(([seat, a]) => {
         const url = baseUrlOf(a);
         if (url !== undefined && hasCredentials(url)) entries.push([ref, seat, url]);
       }),
@@ -99,7 +118,7 @@ export class EndpointUrls {
 export function unrestorable(scenarios: readonly Record<string, unknown>[], urls: EndpointUrls, refs: readonly number[] = scenarios.map((_, i) => i)): string[] {
   const missing = new Set<string>();
   scenarios.forEach((s, i) =>
-    agentsOf(s).forEach((a, seat) => {
+    endpointsOf(s).forEach(([seat, a]) => {
       const url = baseUrlOf(a);
       if (url !== undefined && isStoredWithoutCredentials(url) && urls.lookup(refs[i] ?? i, seat, url) === undefined) missing.add(url);
     }),
@@ -109,14 +128,16 @@ export function unrestorable(scenarios: readonly Record<string, unknown>[], urls
 
 /** A stored scenario with the real endpoint URLs put back where `urls` knows them. */
 export function restoreUrls(scenario: Record<string, unknown>, ref: number, urls: EndpointUrls): Record<string, unknown> {
-  if (!Array.isArray(scenario.agents)) return scenario;
+  const restore = (a: unknown, seat: number): unknown => {
+    const url = baseUrlOf(a);
+    const real = url === undefined || !isStoredWithoutCredentials(url) ? undefined : urls.lookup(ref, seat, url);
+    return real === undefined ? a : { ...(a as object), baseURL: real };
+  };
+  const judge = scenario.judge;
   return {
     ...scenario,
-    agents: scenario.agents.map((a: unknown, seat) => {
-      const url = baseUrlOf(a);
-      const real = url === undefined || !isStoredWithoutCredentials(url) ? undefined : urls.lookup(ref, seat, url);
-      return real === undefined ? a : { ...(a as object), baseURL: real };
-    }),
+    ...(Array.isArray(scenario.agents) ? { agents: scenario.agents.map((a: unknown, seat) => restore(a, seat)) } : {}),
+    ...(judge && typeof judge === 'object' ? { judge: restore(judge, JUDGE_SEAT) } : {}),
   };
 }
 
@@ -134,7 +155,7 @@ export function batchRedactor(scenarios: readonly Record<string, unknown>[], env
   const secrets: (string | undefined)[] = KEY_VARIABLES.map((k) => env[k]);
   for (const v of URL_VARIABLES) secrets.push(...urlSecrets(env[v]));
   for (const s of scenarios) {
-    for (const a of agentsOf(s)) {
+    for (const [, a] of endpointsOf(s)) {
       secrets.push(...urlSecrets(baseUrlOf(a)));
       if (a && typeof a === 'object' && 'apiKeyEnv' in a && typeof a.apiKeyEnv === 'string') secrets.push(env[a.apiKeyEnv]);
     }

@@ -81,13 +81,13 @@ process.on('message', (raw) => {
  */
 function importedObserversFor(url: string): NonNullable<RunCellDeps['observersFor']> {
   let loaded: Promise<NonNullable<RunCellDeps['observersFor']>> | undefined;
-  return async (scenario, runLogger) => {
+  return async (scenario, runLogger, context) => {
     loaded ??= import(url).then((module: { observersFor?: unknown }) => {
       const make = module.observersFor;
       if (typeof make !== 'function') throw new Error(`${url} has no observersFor export`);
-      return (s, l) => Promise.resolve(make(s, l));
+      return (s, l, c) => Promise.resolve(make(s, l, c));
     });
-    return (await loaded)(scenario, runLogger);
+    return (await loaded)(scenario, runLogger, context);
   };
 }
 

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Agent } from '../agents/agent.js';
 import type { LimiterRegistry } from '../agents/limiter.js';
+import { cacheFromEnv } from '../agents/remote/call-cache.js';
 import { startRun } from '../arena/run.js';
 import type { Scenario } from '../arena/scenario.js';
 import type { RunObserver } from '../arena/observer.js';
@@ -14,6 +15,15 @@ import { readRunLog, type RunLogContents } from '../runlog/reader.js';
 import { runState, type RunState } from '../arena/run-state.js';
 import { runMeta, type ManifestRun } from './manifest.js';
 import type { RunOutcome } from './outcome.js';
+
+/** What a run's observers are built with besides its scenario (see `observersFor` in src/app/run-observers.ts). */
+export interface ObserversContext {
+  env: Readonly<Record<string, string | undefined>>;
+  /** The registry the run's agents take their limiters from, when the batch passes one (queue workers). */
+  limiters?: LimiterRegistry;
+  scenarioDir: string;
+  scenarioFile?: string;
+}
 
 /** Where a planned run stands according to its folder. */
 export type CellState =
@@ -71,6 +81,15 @@ async function writeForkPrefix(run: ManifestRun, fork: NonNullable<ManifestRun['
   });
 }
 
+/**
+ * The cache salt of a fork child: its base seed, fork turn and sample. The same fork run again (same seed)
+ * gets the same salts and replays; the samples of one fork turn, and forks from another base seed, do not
+ * share answers. Conditions share it, as they share seeds: their requests differ by the perturbation itself.
+ */
+export function forkCacheSalt(fork: Pick<NonNullable<ManifestRun['fork']>, 'atTurn' | 'sample' | 'baseSeed'>): string {
+  return `fork:${fork.baseSeed ?? ''}:${fork.atTurn}:${fork.sample}`;
+}
+
 /** What running a planned run in this process needs besides the run itself. */
 export interface RunCellDeps {
   batchId: string;
@@ -83,8 +102,11 @@ export interface RunCellDeps {
   onPriorCost?: (costUsd: number) => void;
   /** Every event of the run as it happens (deltas included): relays, viewers. */
   onEvent?: (event: ArenaEvent) => void;
-  /** Live observers for each run (analysis), built per run as `arena run` builds them. */
-  observersFor?: (scenario: Scenario, logger: Logger) => Promise<RunObserver[]>;
+  /**
+   * Live observers for each run (analysis, live judge), built per run as `arena run` builds them, with the
+   * environment and rate limiters the run's agents get, and where its scenario came from.
+   */
+  observersFor?: (scenario: Scenario, logger: Logger, context: ObserversContext) => Promise<RunObserver[]>;
   /**
    * The caller holds the batch's lock (`arena batch` and its process pool): run folders then need no lock
    * of their own. Queue workers leave this unset, so each run folder they write is locked.
@@ -120,15 +142,28 @@ export async function runCell(run: ManifestRun, deps: RunCellDeps): Promise<RunO
   let cost = prior;
   const agents = deps.agentsFor?.(run);
   const logger = deps.logger.child({ runId: run.runId });
-  let observers = deps.observersFor ? await deps.observersFor(scenario, logger) : undefined;
+  // The live judge reads the run's environment (the CLI's, `.env` included) and shares the agents' limiters: with
+  // no registry given, agents and judge both take the one the environment object keys.
+  let observers = deps.observersFor
+    ? await deps.observersFor(scenario, logger, {
+        env: deps.env,
+        ...(deps.limiters ? { limiters: deps.limiters } : {}),
+        scenarioDir: run.scenarioDir,
+        ...(run.cell.scenarioFile ? { scenarioFile: run.cell.scenarioFile } : {}),
+      })
+    : undefined;
   // A relay must hear run.started and the first turn.started too, which startRun publishes before it
   // returns the handle: as an observer it hears every event from the first on. Streamed tokens are
   // only built when something relays them (a queue worker's event channel).
   const onEvent = deps.onEvent;
   if (onEvent) observers = [...(observers ?? []), { deltas: true, onEvent: (e) => onEvent(e) }];
+  // Children of a fork share the cache folder, each under its own salt: a rerun of the same fork replays each
+  // child's own calls, while samples whose requests are identical (no seed in the request) still differ.
+  const forkCache = run.fork ? cacheFromEnv(deps.env)?.withSalt(forkCacheSalt(run.fork)) : undefined;
   const handle = await startRun({
     scenario,
     scenarioDir: run.scenarioDir,
+    ...(forkCache ? { cache: forkCache } : {}),
     scenarioFile: run.cell.scenarioFile,
     runsDir: deps.batchDir,
     runId: run.runId,

@@ -11,7 +11,7 @@ import { openManifest } from '../batch/open-manifest.js';
 import { ProgressLine } from '../batch/progress.js';
 import { createBatch, runBatch } from '../batch/run-batch.js';
 import type { Executor } from '../batch/scheduler.js';
-import { observersFor, RUN_OBSERVERS_MODULE } from '../app/run-observers.js';
+import { EMBEDDINGS_ENV, embeddingsFromEnv, observersFor, RUN_OBSERVERS_MODULE } from '../app/run-observers.js';
 import type { WrittenSummary } from '../batch/summary.js';
 import { defineCommand, EXIT, printJson, type CliIO } from './command.js';
 import { intFlag, logLevel, numberFlag, parse } from './_args.js';
@@ -44,7 +44,9 @@ and starts the rest. Exit codes: 0 done, 1 some run failed, 2 bad input, 130 int
   --quiet             no progress line
   --log-level L       level of <batch>/batch.log (default info)
   --cache DIR         record model calls in DIR and answer repeated identical ones from it (not with --queue:
-                      give the workers ARENA_CACHE_DIR instead)`;
+                      give the workers ARENA_CACHE_DIR instead)
+  --embeddings K      live embedding analysis of every run: offline | openai | ollama | none (default none;
+                      not with --queue: give the workers ARENA_EMBEDDINGS=K instead)`;
 
 const FLAGS = {
   'runs-dir': { type: 'string' },
@@ -61,6 +63,7 @@ const FLAGS = {
   quiet: { type: 'boolean', short: 'q' },
   'log-level': { type: 'string' },
   cache: { type: 'string' },
+  embeddings: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parse<typeof FLAGS>>['values'];
@@ -194,8 +197,18 @@ export default defineCommand({
     const { values, positionals } = parse(args, FLAGS, usage);
     // The runs (here or in the process pool's children) find the cache through their environment.
     if (values.cache !== undefined && values.queue) throw new InputError('--cache is for batches run here; with --queue, start the workers with ARENA_CACHE_DIR=<folder>');
+    if (values.embeddings !== undefined && values.queue) throw new InputError('--embeddings is for batches run here; with --queue, start the workers with ARENA_EMBEDDINGS=<kind>');
+    // Checked here, so a wrong kind is one line before anything is written, not a failure in every run.
+    if (values.embeddings !== undefined) embeddingsFromEnv({ [EMBEDDINGS_ENV]: values.embeddings }, '--embeddings');
     const cache = await cacheOf(values, given);
-    const io: CliIO = cache ? { ...given, env: { ...given.env, [CACHE_DIR_ENV]: cache.dir } } : given;
+    const io: CliIO = {
+      ...given,
+      env: {
+        ...given.env,
+        ...(cache ? { [CACHE_DIR_ENV]: cache.dir } : {}),
+        ...(values.embeddings !== undefined ? { [EMBEDDINGS_ENV]: values.embeddings } : {}),
+      },
+    };
     const numbers = numericFlags(values); // bad numbers are refused before anything is written
     if (numbers.processes !== undefined && values.queue) throw new InputError('--processes is for local batches; with --queue, start more workers');
     if (values.queue) await (await import('../batch/queue/connection.js')).probeRedis(values.queue);

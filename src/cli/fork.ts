@@ -8,12 +8,16 @@ import { MANIFEST_FILE, readStoredManifest } from '../batch/manifest.js';
 import { createBatch } from '../batch/run-batch.js';
 import { forkBatchPlan } from '../batch/fork-batch.js';
 import { childScenario, parseAgentOverride, parentScenario } from '../fork/child-scenario.js';
-import { checkForkTurn, readParentLog } from '../fork/fork-log.js';
+import { checkForkTurn, readParentLog, type ParentLog } from '../fork/fork-log.js';
+import { configFromId } from '../analysis/create-embedder.js';
+import { EMBEDDER_KINDS, type EmbedderKind } from '../analysis/embedder.js';
+import { eventsFileOf } from '../runlog/layout.js';
 import type { Perturbation } from '../fork/fork-meta.js';
 import { defineCommand, printJson, type CliIO } from './command.js';
 import { intFlag, numberFlag, parse } from './_args.js';
 import { locateRun } from './_locate-run.js';
 import batchCommand from './batch.js';
+import { cacheOf } from './_run-command.js';
 
 const usage = `usage: arena fork <run folder | events.jsonl | runId> --at T[,T2,…] --samples N [options]
        arena fork --resume <fork folder> [options]
@@ -43,6 +47,10 @@ atTurn, sample, perturbation, condition, baseSeed}. Exit codes: 0 done, 1 some c
   --budget USD        cost budget for the children's generated turns
   --wall-time SEC     stop starting children and interrupt running ones after SEC
   --processes N       run the children in N processes
+  --embeddings K      the children's live embedding analysis: offline | openai | ollama | none (default: the
+                      embedder of the parent's embedding events, else none)
+  --cache DIR         record the children's model calls in DIR; each child (fork turn, sample) keys its own,
+                      so running the same fork again replays every child, and samples still differ
   --json              print {parentRunId, atTurn, atTurns, batchId, batchDir, runs: [{runId, runDir, atTurn, sample, status}]}
   --quiet             no progress line
   --log-level L       level of <fork folder>/batch.log (default info)`;
@@ -67,6 +75,8 @@ const FLAGS = {
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   'log-level': { type: 'string' },
+  embeddings: { type: 'string' },
+  cache: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parse<typeof FLAGS>>['values'];
@@ -78,10 +88,41 @@ function forkTurns(value: string | undefined): number[] {
   return [...new Set(turns)];
 }
 
+/** `--embeddings K` as given, checked. */
+function embeddingsFlag(value: string | undefined): EmbedderKind | undefined {
+  if (value === undefined) return undefined;
+  const kind = EMBEDDER_KINDS.find((k) => k === value);
+  if (!kind) throw new InputError(`--embeddings must be one of ${EMBEDDER_KINDS.join(', ')}, got '${value}'`);
+  return kind;
+}
+
+/** The embedder behind the parent's `embedding` events (its children then get trajectories alike), else none. */
+function parentEmbeddings(parent: ParentLog): EmbedderKind {
+  for (const { event } of parent.lines) {
+    if (event.type !== 'embedding') continue;
+    const kind = configFromId(event.model)?.kind;
+    if (kind) return kind;
+  }
+  return 'none';
+}
+
+/** The embedder of a fork folder's children when --resume is not told: its (first) parent's. */
+async function storedParentEmbeddings(batchDir: string): Promise<EmbedderKind> {
+  const first = readStoredManifest(batchDir).runs.find((r) => 'fork' in r && r.fork);
+  const parentDir = first && 'fork' in first && first.fork ? resolve(batchDir, first.fork.parentDir) : undefined;
+  if (parentDir === undefined) return 'none';
+  try {
+    return parentEmbeddings(await readParentLog(eventsFileOf(parentDir)));
+  } catch {
+    // The parent has moved or gone: its children's copies are what is left; analyse them without embeddings.
+    return 'none';
+  }
+}
+
 /** The flags `arena batch resume` takes, as given to `arena fork`. */
 function batchFlags(values: Values): string[] {
   const out: string[] = [];
-  for (const flag of ['concurrency', 'budget', 'wall-time', 'processes', 'log-level'] as const) {
+  for (const flag of ['concurrency', 'budget', 'wall-time', 'processes', 'log-level', 'cache', 'embeddings'] as const) {
     const v = values[flag];
     if (v !== undefined) out.push(`--${flag}`, v);
   }
@@ -109,9 +150,14 @@ export default defineCommand({
     intFlag(values.processes, '--processes', 1);
     numberFlag(values.budget, '--budget');
     numberFlag(values['wall-time'], '--wall-time');
+    embeddingsFlag(values.embeddings);
+    // A cache folder that cannot be written is refused before the fork folder is made.
+    const cache = await cacheOf(values, io);
+    if (cache) values.cache = cache.dir;
     if (values.resume !== undefined) {
       if (positionals.length > 0 || values.at !== undefined) throw new InputError('--resume continues a fork folder; give no run and no --at with it');
-      return runForkBatch(resolve(io.cwd, values.resume), values, io);
+      const batchDir = resolve(io.cwd, values.resume);
+      return runForkBatch(batchDir, { ...values, embeddings: values.embeddings ?? (await storedParentEmbeddings(batchDir)) }, io);
     }
     if (positionals.length !== 1) throw new InputError(`expected one run to fork, got ${positionals.length}\n${usage}`);
     const atTurns = forkTurns(values.at);
@@ -154,7 +200,7 @@ export default defineCommand({
     });
     const { batchDir } = createBatch(plan.loaded, plan.runsDir, { batchId: plan.batchId });
     io.stderr.write(`fork of ${parent.started.runId} at turn${atTurns.length > 1 ? 's' : ''} ${atTurns.join(', ')}: ${plan.loaded.runs.length} children → ${batchDir}\n`);
-    return runForkBatch(batchDir, values, io);
+    return runForkBatch(batchDir, { ...values, embeddings: values.embeddings ?? parentEmbeddings(parent) }, io);
   },
 });
 

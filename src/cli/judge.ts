@@ -7,6 +7,7 @@ import { createLogger } from '../logger.js';
 import { findRunLogs } from '../runlog/layout.js';
 import { EXIT, defineCommand, printJson } from './command.js';
 import { intFlag, logLevel, numberFlag, parse } from './_args.js';
+import { cacheOf } from './_run-command.js';
 
 const usage = `usage: arena judge [<run folder | folder | events.jsonl>...] --judge BACKEND:MODEL [options]
 
@@ -29,10 +30,13 @@ for windows already judged, and a killed judge picks up where it stopped.
                          USD (those in flight finish); windows left are reported, exit 0
   --retry-failed         send again windows whose judgement was malformed or a refusal
                          (one that failed with an error is always sent again)
+  --cache DIR            record the judge's answers in DIR, keyed by the whole request: a window sent again
+                         with the same prompt (a copy of a run, a log whose judgements were removed) is
+                         answered from it, nothing sent, cost 0; only answers that validated are kept
   --runs-dir DIR         the folder to judge when none is given (default: runs)
   --quiet                no progress line (the batch's line, counting windows, on stderr)
-  --json                 print {runs: [{runId, runDir, windows: [{window, cached, verdicts?, failure?}]}],
-                         judged, cached, failed, failures, budgetStopped, costUsd, usage}`;
+  --json                 print {runs: [{runId, runDir, windows: [{window, cached, replayed?, verdicts?, failure?}]}],
+                         judged, cached, replayed, failed, failures, budgetStopped, costUsd, usage}`;
 
 export default defineCommand({
   name: 'judge',
@@ -53,6 +57,7 @@ export default defineCommand({
         'retry-failed': { type: 'boolean' },
         'runs-dir': { type: 'string' },
         'log-level': { type: 'string' },
+        cache: { type: 'string' },
         quiet: { type: 'boolean' },
         json: { type: 'boolean' },
       },
@@ -76,7 +81,8 @@ export default defineCommand({
       level: logLevel(values['log-level'], '--log-level') ?? logLevel(io.env.ARENA_LOG_LEVEL, 'ARENA_LOG_LEVEL') ?? 'warn',
       destination: io.stderr,
     });
-    const client = createJudgeClient(spec, { env: io.env, logger });
+    const cache = await cacheOf(values, io);
+    const client = createJudgeClient(spec, { env: io.env, logger, ...(cache ? { cache } : {}) });
     const limiter =
       requestsPerMinute !== undefined || tokensPerMinute !== undefined
         ? new LimiterRegistry().get(client.limiterKey, {
@@ -117,6 +123,7 @@ export default defineCommand({
       runs: result.runs.map((r) => ({ ...r })),
       judged: result.judged,
       cached: result.cached,
+      replayed: result.replayed,
       failed: result.failed,
       failures: result.failures,
       budgetStopped: result.budgetStopped,
@@ -136,7 +143,8 @@ function summaryLine(r: JudgeRunsResult): string {
     .map(([k, n]) => `${n} ${k}`);
   const failed = r.failed > 0 ? `${r.failed} failed (${kinds.join(', ')})` : '0 failed';
   const tokens = r.usage.inputTokens + r.usage.outputTokens;
-  return `judged ${r.judged} window(s), ${r.cached} cached, ${failed} · ${tokens} tokens (${r.usage.inputTokens} in, ${r.usage.outputTokens} out) · $${r.costUsd.toFixed(4)}`;
+  const replayed = r.replayed > 0 ? ` (${r.replayed} answered from the --cache folder)` : '';
+  return `judged ${r.judged} window(s)${replayed}, ${r.cached} cached, ${failed} · ${tokens} tokens (${r.usage.inputTokens} in, ${r.usage.outputTokens} out) · $${r.costUsd.toFixed(4)}`;
 }
 
 function render(r: JudgeRunsResult): string {
@@ -145,7 +153,7 @@ function render(r: JudgeRunsResult): string {
     out.push(`${run.runId}  ${run.runDir}${run.skipped ? `  (${run.skipped})` : ''}`);
     if (!run.skipped && run.windows.length === 0) out.push('  no turns');
     for (const w of run.windows) {
-      const head = `  turns ${w.window[0]}-${w.window[1]}${w.cached ? ' (cached)' : ''}:`;
+      const head = `  turns ${w.window[0]}-${w.window[1]}${w.cached ? ' (cached)' : w.replayed ? ' (replayed from --cache)' : ''}:`;
       if (w.notJudged) out.push(`${head} not judged (${w.notJudged})`);
       else if (w.failure) out.push(`${head} ${w.failure.kind}: ${w.failure.message}`);
       else {

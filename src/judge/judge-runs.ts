@@ -30,6 +30,8 @@ export interface WindowReport {
   cached: boolean;
   verdicts?: Verdict[];
   failure?: JudgeFailure;
+  /** Judged now, with an answer from the record/replay cache (`--cache`): nothing was sent, at no cost. */
+  replayed?: boolean;
   /** Why the window was not judged this time: the budget ran out, the run could not be written, or Ctrl-C. */
   notJudged?: 'budget' | 'unwritable' | 'interrupted';
 }
@@ -48,6 +50,8 @@ export interface JudgeRunsResult {
   judged: number;
   /** Windows answered by the log. */
   cached: number;
+  /** Of the windows judged now, those answered from the record/replay cache (`--cache`): nothing sent, no cost. */
+  replayed: number;
   /** Windows whose judgement (sent now or cached) is a failure, and how many of each kind. */
   failed: number;
   failures: Record<FailureKind, number>;
@@ -166,6 +170,7 @@ export async function judgeRuns(options: JudgeRunsOptions): Promise<JudgeRunsRes
     runs: [],
     judged: 0,
     cached: 0,
+    replayed: 0,
     failed: 0,
     failures: { malformed: 0, refusal: 0, error: 0 },
     budgetStopped: 0,
@@ -329,7 +334,8 @@ export async function judgeRuns(options: JudgeRunsOptions): Promise<JudgeRunsRes
             ticket = await options.limiter.acquireRequest(Math.ceil((system.length + user.length) / 4) + 1000, options.signal);
           }
           body = await judgeWindow(client, { rubric, turns: task.run.turns, window: task.window, malformedRetries: options.malformedRetries, signal: options.signal });
-          ticket?.settle(body.usage.inputTokens + body.usage.outputTokens);
+          // A replayed answer sent nothing: its tokens are not the endpoint's to count.
+          ticket?.settle(body.replay ? 0 : body.usage.inputTokens + body.usage.outputTokens);
         } catch (err) {
           if (!options.signal?.aborted) throw err;
           task.report.notJudged = 'interrupted';
@@ -345,6 +351,10 @@ export async function judgeRuns(options: JudgeRunsOptions): Promise<JudgeRunsRes
         result.usage = addUsage(result.usage, body.usage);
         result.costUsd += body.costUsd;
         budget.recordFinished(body.costUsd);
+        if (body.replay) {
+          result.replayed++;
+          task.report.replayed = true;
+        }
         if (body.verdicts) task.report.verdicts = body.verdicts;
         if (body.failure) task.report.failure = body.failure;
         countFailure(body.failure);

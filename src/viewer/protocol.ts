@@ -86,6 +86,19 @@ export const GridCellSchema = z.object({
 });
 export type GridCell = z.infer<typeof GridCellSchema>;
 
+/**
+ * A forked run's origin (from `meta.fork` of its run.started, read with `forkMetaOf`): the run it was forked
+ * from, the last turn copied from that run, its number among the children of that turn and condition, and the
+ * condition's label (`resample`, `inject:narrator:…`).
+ */
+export const RunForkSchema = z.object({
+  parentRunId: z.string(),
+  atTurn: z.number().int().positive(),
+  sample: z.number().int().positive(),
+  condition: z.string(),
+});
+export type RunFork = z.infer<typeof RunForkSchema>;
+
 /** One line of the run list (`runs` and `run` messages). */
 export const RunListEntrySchema = z.object({
   runId: RunId,
@@ -109,6 +122,10 @@ export const RunListEntrySchema = z.object({
   onsets: z.array(z.object({ attractor: z.string(), turn: z.number().int().nonnegative() })).optional(),
   /** A batch run's place in its plan's matrix; absent for runs outside a batch plan. */
   cell: GridCellSchema.nullable().optional(),
+  /** Where a forked run departed from its parent; null for a run that is not a fork. */
+  fork: RunForkSchema.nullable().optional(),
+  /** How many runs the viewer lists that were forked from this one. */
+  children: z.number().int().nonnegative().optional(),
 });
 export type RunListEntry = z.infer<typeof RunListEntrySchema>;
 

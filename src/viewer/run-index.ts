@@ -38,6 +38,9 @@ export class RunIndex {
   private readonly dirty = new Set<string>();
   private scanning: Promise<void> | undefined;
   private warnedDuplicates = new Set<string>();
+  /** Listed runs forked from each run, by the parent's id; recounted when a fork or a run comes or goes. */
+  private childCounts = new Map<string, number>();
+  private forksChanged = false;
 
   constructor(
     private readonly runsDir: string,
@@ -62,6 +65,7 @@ export class RunIndex {
     state.agents = info.agents.map((a) => ({ id: a.id, name: a.name }));
     this.live.set(runId, { state, logPath });
     this.dirty.add(runId);
+    this.forksChanged = true;
   }
 
   /**
@@ -73,6 +77,7 @@ export class RunIndex {
     const state = emptyListEntry(runId, this.displayDir(runDir), batch, false);
     this.live.set(runId, { state, logPath, heardMs: Date.now() });
     this.dirty.add(runId);
+    this.forksChanged = true;
   }
 
   /** Forget a relayed run (a disk log of the same id, if any, is listed again). */
@@ -81,6 +86,7 @@ export class RunIndex {
     this.live.delete(runId);
     this.sent.delete(runId);
     this.dirty.add(runId);
+    this.forksChanged = true;
   }
 
   /** Fold a live event; `status` is the handle's own word on it, when there is a handle. */
@@ -88,6 +94,7 @@ export class RunIndex {
     const entry = this.live.get(runId);
     if (!entry) return;
     if (entry.heardMs !== undefined) entry.heardMs = Date.now();
+    if (event.type === 'run.started') this.forksChanged = true;
     let changed = foldListEntry(entry.state, event);
     // The handle knows the status best (a pause takes effect after the turn in flight).
     if (status !== undefined && entry.state.status !== status) {
@@ -120,6 +127,7 @@ export class RunIndex {
   }
 
   list(): RunListEntry[] {
+    this.recountChildren();
     const runs = [...this.live.values()].map((e) => this.liveListEntry(e));
     for (const entry of this.visibleDisk().values()) runs.push(this.diskListEntry(entry));
     return runs.sort((a, b) => (b.updatedAt ?? '').localeCompare(a.updatedAt ?? '') || a.runId.localeCompare(b.runId));
@@ -127,6 +135,7 @@ export class RunIndex {
 
   /** Report summaries whose visible fields changed since they were last reported. */
   flush(): void {
+    this.recountChildren();
     if (this.dirty.size === 0) return;
     let disk: Map<string, DiskEntry> | undefined;
     const changed: RunListEntry[] = [];
@@ -149,6 +158,22 @@ export class RunIndex {
     if (changed.length > 0) this.onChange(changed);
   }
 
+  /**
+   * Count each listed run's children again after a fork (or any run) came or went; a parent whose count
+   * changed is reported again. Run-list lines carry the counts, so a fork in progress grows its parent's.
+   */
+  private recountChildren(): void {
+    if (!this.forksChanged) return;
+    this.forksChanged = false;
+    const counts = new Map<string, number>();
+    const states = [...this.live.values()].map((e) => e.state).concat([...this.visibleDisk().values()].map((e) => e.state));
+    for (const s of states) if (s.fork) counts.set(s.fork.parentRunId, (counts.get(s.fork.parentRunId) ?? 0) + 1);
+    for (const id of new Set([...counts.keys(), ...this.childCounts.keys()])) {
+      if (counts.get(id) !== this.childCounts.get(id)) this.dirty.add(id);
+    }
+    this.childCounts = counts;
+  }
+
   private visibleDisk(): Map<string, DiskEntry> {
     const livePaths = new Set([...this.live.values()].map((e) => e.logPath));
     const byId = new Map<string, DiskEntry>();
@@ -169,11 +194,11 @@ export class RunIndex {
   }
 
   private diskListEntry(entry: DiskEntry): RunListEntry {
-    return this.staled(toRunListEntry(entry.state), entry.state.finished, entry.mtimeMs);
+    return this.staled(toRunListEntry(entry.state, this.childCounts.get(entry.state.runId)), entry.state.finished, entry.mtimeMs);
   }
 
   private liveListEntry(entry: LiveEntry): RunListEntry {
-    const summary = toRunListEntry(entry.state);
+    const summary = toRunListEntry(entry.state, this.childCounts.get(entry.state.runId));
     return entry.heardMs === undefined ? summary : this.staled(summary, entry.state.finished, entry.heardMs);
   }
 
@@ -193,6 +218,7 @@ export class RunIndex {
     for (const path of this.disk.keys()) {
       if (!seen.has(path)) {
         this.disk.delete(path);
+        this.forksChanged = true;
       }
     }
     for (const path of found) {
@@ -227,8 +253,12 @@ export class RunIndex {
     if (result.restarted) {
       const { runId, dir, batch } = entry.state;
       entry.state = emptyListEntry(runId, dir, batch, false);
+      this.forksChanged = true;
     }
-    for (const event of result.events) foldListEntry(entry.state, event);
+    for (const event of result.events) {
+      if (event.type === 'run.started') this.forksChanged = true;
+      foldListEntry(entry.state, event);
+    }
     entry.scanner = result.scanner;
     entry.size = info.size;
     entry.mtimeMs = info.mtimeMs;
@@ -248,5 +278,5 @@ export class RunIndex {
 }
 
 function signature(run: RunListEntry): string {
-  return JSON.stringify([run.live, run.status, run.turns, run.scenario, run.attractors, run.seenAttractors, run.onsets, run.cell, run.agents, run.dir]);
+  return JSON.stringify([run.live, run.status, run.turns, run.scenario, run.attractors, run.seenAttractors, run.onsets, run.cell, run.agents, run.dir, run.fork, run.children]);
 }

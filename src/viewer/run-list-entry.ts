@@ -1,5 +1,6 @@
-import type { ArenaEvent } from '../runlog/events.js';
-import { GridCellSchema, type GridCell, type RunListEntry, type ViewerRunStatus } from './protocol.js';
+import type { ArenaEvent, RunStarted } from '../runlog/events.js';
+import { forkMetaOf } from '../fork/fork-meta.js';
+import { GridCellSchema, type GridCell, type RunFork, type RunListEntry, type ViewerRunStatus } from './protocol.js';
 
 /** A run-list line being built from a run's events. */
 export interface ListEntryState {
@@ -18,6 +19,8 @@ export interface ListEntryState {
   /** First onset turn of every attractor entered. */
   onsets: Map<string, number>;
   cell: GridCell | null;
+  /** Where the run was forked from, when it is a fork. */
+  fork: RunFork | null;
   updatedAt: string | null;
 }
 
@@ -37,6 +40,7 @@ export function emptyListEntry(runId: string, dir: string, batch: string | null,
     seen: new Set(),
     onsets: new Map(),
     cell: null,
+    fork: null,
     updatedAt: null,
   };
 }
@@ -56,6 +60,7 @@ export function foldListEntry(s: ListEntryState, event: ArenaEvent): boolean {
       s.agents = event.agents.map((a) => ({ id: a.id, name: a.name }));
       const cell = GridCellSchema.safeParse(event.meta?.['cell']);
       s.cell = cell.success ? cell.data : null;
+      s.fork = forkOf(event);
       return setStatus(s, 'running') || true;
     }
     case 'run.resumed':
@@ -100,13 +105,24 @@ export function foldListEntry(s: ListEntryState, event: ArenaEvent): boolean {
   }
 }
 
+/** The fork facts the list shows; a malformed `meta.fork` lists the run as it is, without a parent. */
+function forkOf(started: RunStarted): RunFork | null {
+  try {
+    const fork = forkMetaOf(started);
+    return fork ? { parentRunId: fork.parentRunId, atTurn: fork.atTurn, sample: fork.sample, condition: fork.condition } : null;
+  } catch {
+    return null;
+  }
+}
+
 function setStatus(s: ListEntryState, status: ViewerRunStatus): boolean {
   if (s.status === status) return false;
   s.status = status;
   return true;
 }
 
-export function toRunListEntry(s: ListEntryState): RunListEntry {
+/** The list line of a run; `children` is how many listed runs were forked from it. */
+export function toRunListEntry(s: ListEntryState, children = 0): RunListEntry {
   return {
     runId: s.runId,
     dir: s.dir,
@@ -122,5 +138,7 @@ export function toRunListEntry(s: ListEntryState): RunListEntry {
     updatedAt: s.updatedAt,
     onsets: [...s.onsets].map(([attractor, turn]) => ({ attractor, turn })),
     cell: s.cell,
+    fork: s.fork,
+    children,
   };
 }

@@ -3,6 +3,7 @@
 import { drawDrift, drawScores } from './charts.js';
 import { Connection } from './connection.js';
 import { clear, el, personaColour } from './dom.js';
+import { drawForkPanel } from './forks.js';
 import { batchesOf, drawGrid } from './grid.js';
 import { RunModel } from './run-model.js';
 import { attractorBadges, drawRunList, statusBadge } from './run-list.js';
@@ -40,6 +41,7 @@ const params = new URLSearchParams(location.search);
  * @property {string} filter
  * @property {string} link
  * @property {boolean} everOpened
+ * @property {Set<string>} expanded parents whose forks the run list shows
  */
 
 /** @type {PageState} */
@@ -53,9 +55,28 @@ const state = {
   filter: '',
   link: 'connecting',
   everOpened: false,
+  // A run named in the address opens with its forks shown, as a run opened by a click does.
+  expanded: new Set(params.get('run') ? [params.get('run') ?? ''] : []),
 };
 
-const transcript = new TranscriptView($('transcript'), $('transcript-wrap'));
+/**
+ * The page's address for a run (the token kept), so a link to it can also open in a new tab.
+ * @param {string} runId
+ */
+function hrefOf(runId) {
+  const next = new URLSearchParams();
+  if (state.token) next.set('token', state.token);
+  next.set('run', runId);
+  return `${location.pathname}?${next}`;
+}
+/** @type {import('./forks.js').ForkLinks} */
+const links = {
+  onOpen: (runId) => select(runId),
+  hrefOf,
+  showDeparture: () => document.querySelector('#transcript li.fork-marker')?.scrollIntoView({ block: 'center' }),
+};
+
+const transcript = new TranscriptView($('transcript'), $('transcript-wrap'), links);
 // A viewer bound beyond localhost lets only token holders read; on localhost the token is not needed to read.
 const wsUrl = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${state.token ? `?token=${encodeURIComponent(state.token)}` : ''}`;
 const conn = new Connection(wsUrl, {
@@ -147,7 +168,10 @@ function applyEvents(runId, events) {
     if (change.meta) meta = true;
   }
   if (!shown) return;
-  if (meta) drawHeader();
+  if (meta) {
+    drawHeader();
+    drawForks();
+  }
   if (chartsPending) requestAnimationFrame(drawCharts);
 }
 
@@ -165,12 +189,15 @@ function select(runId) {
   if (state.selected && state.selected !== runId) conn.send({ type: 'unsubscribe', runIds: [state.selected] });
   state.selected = runId;
   state.view = 'run';
+  // Opening a parent opens its forks in the run list (its toggle closes them again).
+  state.expanded.add(runId);
   const model = modelOf(runId);
   $('run-view').dataset.replayed = model.replayed ? 'true' : 'false';
   transcript.show(model);
   chartsPending = true;
   drawCharts();
   drawHeader();
+  drawForks();
   showView();
   redrawLists();
   conn.send({ type: 'subscribe', runs: [{ runId, afterSeq: model.lastSeq }] });
@@ -224,6 +251,19 @@ function drawHeader() {
   $('control-hint').textContent = controlHint(model, summary, status);
 }
 
+/** The selected run's fork panel: the parent it came from, the children forked from it. */
+function drawForks() {
+  const runId = state.selected;
+  const panel = $('fork-panel');
+  if (!runId) {
+    panel.hidden = true;
+    return;
+  }
+  const model = modelOf(runId);
+  const fork = state.runs.get(runId)?.fork ?? model.fork;
+  drawForkPanel(panel, runId, [...state.runs.values()], fork ?? null, links);
+}
+
 /** The Pause / Resume / Stop buttons; each names its command in data-cmd. */
 function commandButtons() {
   return /** @type {NodeListOf<HTMLButtonElement>} */ (document.querySelectorAll('#controls button[data-cmd]'));
@@ -248,7 +288,18 @@ function controlHint(model, summary, status) {
 
 function redrawLists() {
   const runs = [...state.runs.values()];
-  drawRunList($('run-list'), runs, { selected: state.selected, filter: state.filter, onSelect: select });
+  drawRunList($('run-list'), runs, {
+    selected: state.selected,
+    filter: state.filter,
+    onSelect: select,
+    expanded: state.expanded,
+    onToggle(runId) {
+      if (state.expanded.has(runId)) state.expanded.delete(runId);
+      else state.expanded.add(runId);
+      redrawLists();
+    },
+  });
+  if (state.view === 'run') drawForks();
   const batches = batchesOf(runs);
   const picker = byId('grid-batch', HTMLSelectElement);
   const before = state.batch ?? picker.value;

@@ -41,6 +41,27 @@ function frame(root, maxTurn, yMax, yLabel) {
 }
 
 /**
+ * A fork's copied turns, shaded, and a line where it departed from its parent.
+ * @param {SVGSVGElement} root
+ * @param {RunModel} model
+ * @param {Scale} x
+ */
+function forkBand(root, model, x) {
+  const atTurn = model.fork?.atTurn;
+  // Beyond the turns drawn so far there is nothing to set apart yet.
+  if (atTurn === undefined || x(atTurn) > W - PAD.right) return;
+  const g = svg('g', { class: 'fork-band' });
+  g.dataset.atTurn = String(atTurn);
+  g.append(
+    svg('rect', { x: PAD.left, y: PAD.top, width: Math.max(0, x(atTurn) - PAD.left), height: H - PAD.top - PAD.bottom, class: 'copied-band' }),
+    svg('line', { x1: x(atTurn), x2: x(atTurn), y1: PAD.top, y2: H - PAD.bottom, class: 'fork-line' }),
+    svg('text', { x: x(atTurn) - 3, y: PAD.top + 22, class: 'marker-label fork-label', 'text-anchor': 'end' }, `copied · forked at ${atTurn}`),
+    svg('title', {}, `turns 1–${atTurn} copied from ${model.fork?.parentRunId ?? 'the parent'}`),
+  );
+  root.append(g);
+}
+
+/**
  * @param {[number, number][]} points [turn, value] pairs
  * @param {Scale} x
  * @param {Scale} y
@@ -71,6 +92,7 @@ export function drawScores(root, legend, model) {
   let yMax = 1;
   for (const scores of model.scores.values()) for (const v of Object.values(scores)) if (typeof v === 'number' && v > yMax) yMax = v;
   const { x, y } = frame(root, maxTurn, yMax, 'attractor score by turn');
+  forkBand(root, model, x);
   clear(legend);
   if (names.size === 0) {
     root.append(svg('text', { x: W / 2, y: H / 2, class: 'empty-label', 'text-anchor': 'middle' }, 'no analysis yet'));
@@ -122,6 +144,7 @@ export function drawDrift(root, model) {
     root.append(svg('text', { x: W / 2, y: H / 2, class: 'empty-label', 'text-anchor': 'middle' }, 'no drift data'));
     return;
   }
+  forkBand(root, model, x);
   root.append(polyline(model.drift, x, y, '#0e7490', 'drift-line'));
   for (const [t, v] of model.drift) root.append(svg('circle', { cx: x(t), cy: y(v), r: 2, fill: '#0e7490' }));
 }

@@ -2,8 +2,12 @@
 // The live transcript of one run. Model text goes into text nodes and <mark> elements through
 // textContent only; a turn that says <script> shows the characters "<script>".
 import { attractorColour, clear, el, personaColour } from './dom.js';
+import { runLink } from './forks.js';
 
-/** @import { Change, Item, RunModel, TurnItem } from './run-model.js' */
+/**
+ * @import { Change, ForkItem, Item, RunModel, TurnItem } from './run-model.js'
+ * @import { ForkLinks } from './forks.js'
+ */
 
 /** @param {string} s */
 const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -69,10 +73,12 @@ export class TranscriptView {
   /**
    * @param {HTMLElement} list the <ol> that holds one <li> per item
    * @param {HTMLElement} scroller the element that scrolls it
+   * @param {ForkLinks} links how a fork's marker opens its parent
    */
-  constructor(list, scroller) {
+  constructor(list, scroller, links) {
     this.list = list;
     this.scroller = scroller;
+    this.links = links;
     /** @type {Map<number, HTMLLIElement>} */
     this.nodes = new Map();
     /** @type {RunModel | null} */
@@ -95,6 +101,7 @@ export class TranscriptView {
    */
   apply(change) {
     const stick = this.nearEnd();
+    if (change.before) this.add(change.before);
     if (change.added) this.add(change.added);
     if (change.updated) this.update(change.updated, change.delta);
     if (change.keywords) this.rehighlight();
@@ -148,9 +155,22 @@ export class TranscriptView {
     if (!model) return;
     clear(node);
     node.removeAttribute('style');
+    this.renderItem(item, node, model);
+    // The parent's turns in a fork: shown, but set apart from what the fork generated.
+    if (item.copied) node.classList.add('copied');
+  }
+
+  /**
+   * @param {Item} item
+   * @param {HTMLLIElement} node
+   * @param {RunModel} model
+   */
+  renderItem(item, node, model) {
     switch (item.kind) {
       case 'turn':
         return this.renderTurn(item, node, model);
+      case 'fork':
+        return this.renderFork(item, node);
       case 'inject':
         node.className = 'inject';
         node.append(
@@ -179,6 +199,26 @@ export class TranscriptView {
       default:
         node.textContent = '';
     }
+  }
+
+  /**
+   * The line between a fork's copied turns and its own: whence it came, at which turn, and how it differs.
+   * @param {ForkItem} item
+   * @param {HTMLLIElement} node
+   */
+  renderFork(item, node) {
+    const { fork } = item;
+    node.className = 'fork-marker';
+    node.dataset.atTurn = String(fork.atTurn);
+    node.append(
+      el('div', { className: 'fork-marker-line' }, [
+        el('span', { className: 'fork-icon', text: '↳' }),
+        el('span', { text: 'forked from ' }),
+        runLink(fork.parentRunId, fork.parentRunId, this.links, 'parent-link'),
+        el('span', { text: ` at turn ${fork.atTurn} — ${fork.condition}` }),
+      ]),
+      el('div', { className: 'fork-marker-note', text: `turns 1–${fork.atTurn} above are copied from the parent's log; from turn ${fork.atTurn + 1} on, this run (sample #${fork.sample}) generated its own` }),
+    );
   }
 
   /**
@@ -223,6 +263,7 @@ export class TranscriptView {
       el('div', { className: 'turn-head' }, [
         el('span', { className: 'turn-no', text: `Turn ${item.turn}` }),
         el('span', { className: 'speaker', text: model.agentName(item.agentId) }),
+        item.copied ? el('span', { className: 'copied-tag', text: 'copied from the parent' }) : null,
         item.failed ? el('span', { className: 'failed-badge', text: 'FAILED' }) : null,
         item.stopped ? el('span', { className: 'stopped-badge', text: 'STOPPED' }) : null,
         el('span', { className: 'turn-meta', text: meta }),

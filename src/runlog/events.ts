@@ -361,6 +361,8 @@ export const JudgementSchema = z
      * version), so `arena judge` knows a judgement still fits the log and sends nothing again.
      */
     turnsHash: z.string().optional(),
+    /** Extension: the answer came from the `--cache` folder; nothing was sent, `costUsd` is 0 and `usage` is what was recorded. */
+    replay: z.literal(true).optional(),
     usage: UsageSchema,
     costUsd: z.number().nonnegative(),
   })

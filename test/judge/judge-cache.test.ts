@@ -75,8 +75,9 @@ describe('arena judge --cache', () => {
     for (const j of replayed) {
       // Windows are judged side by side and appended as they are answered: match them by window.
       const o = original.find((x) => x.window[0] === j.window[0])!;
-      expect(j).toMatchObject({ window: o.window, verdicts: o.verdicts, usage: o.usage, costUsd: 0 });
+      expect(j).toMatchObject({ window: o.window, verdicts: o.verdicts, usage: o.usage, costUsd: 0, replay: true });
       expect(o.costUsd).toBeGreaterThan(0);
+      expect(o.replay).toBeUndefined();
     }
     // The log line says it was a replay, as a replayed turn's does (the original's does not).
     const lines = (runDir: string) => readFileSync(join(runDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; replay?: boolean });

@@ -5,7 +5,9 @@ import { lastJsonLine, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp-dir.js';
 
 // Every test spawns the CLI and owns its folders, so they run side by side (with the context's expect).
-describe.concurrent('arena demo (the new-user path)', () => {
+// Each test spawns a demo that loads the offline embedder (about 2 CPU-seconds); side by side on a loaded 2-core
+// machine they can take longer than the default 30 s, so the suite allows them 90.
+describe.concurrent('arena demo (the new-user path)', { timeout: 90_000 }, () => {
   it('--no-view --max-turns 12 --json --fast: exit 0, the JSON line, and a complete run log', async (ctx) => {
     const { expect } = ctx;
     const dir = tempDir(ctx);

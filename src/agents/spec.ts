@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { GeneratorSchema } from './scripted/spec.js';
 
+/** Limits on one endpoint (and key variable), shared by every agent and judge that talks to it. */
+export const RateLimitSchema = z.strictObject({
+  /** Turns (or judge requests) streaming at once. */
+  concurrency: z.number().int().positive().optional(),
+  /** HTTP requests per minute, retries included. */
+  requestsPerMinute: z.number().int().positive().optional(),
+  /** Input + output tokens per minute (input estimated before the request, corrected after). */
+  tokensPerMinute: z.number().int().positive().optional(),
+});
+
 export const SamplingSchema = z.strictObject({
   temperature: z.number().min(0).max(2).optional(),
   topP: z.number().min(0).max(1).optional(),
@@ -54,16 +64,7 @@ const remote = {
    * Limits shared by every agent (in every run given the same limiter registry) that talks to the same
    * endpoint with the same key variable; the strictest value wins.
    */
-  rateLimit: z
-    .strictObject({
-      /** Turns streaming at once. */
-      concurrency: z.number().int().positive().optional(),
-      /** HTTP requests per minute, retries included. */
-      requestsPerMinute: z.number().int().positive().optional(),
-      /** Input + output tokens per minute (input estimated before the request, corrected after). */
-      tokensPerMinute: z.number().int().positive().optional(),
-    })
-    .optional(),
+  rateLimit: RateLimitSchema.optional(),
 };
 
 export const ScriptedAgentSchema = z.strictObject({

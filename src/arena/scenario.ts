@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentSpecSchema } from '../agents/spec.js';
+import { AgentSpecSchema, RateLimitSchema } from '../agents/spec.js';
 
 export const TurnPolicySchema = z.enum(['alternate', 'round-robin', 'random']);
 export type TurnPolicy = z.infer<typeof TurnPolicySchema>;
@@ -53,13 +53,7 @@ export const LiveJudgeSchema = z
     /** Per request; default 120 s. */
     timeoutMs: z.number().int().positive().optional(),
     /** Shared with every agent (and judge) of the process on the same endpoint and key variable. */
-    rateLimit: z
-      .strictObject({
-        concurrency: z.number().int().positive().optional(),
-        requestsPerMinute: z.number().int().positive().optional(),
-        tokensPerMinute: z.number().int().positive().optional(),
-      })
-      .optional(),
+    rateLimit: RateLimitSchema.optional(),
   })
   .superRefine((j, ctx) => {
     const at = j.model.indexOf(':');

@@ -1,5 +1,4 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, relative } from 'node:path';
 import type { Scenario } from '../arena/scenario.js';
 import { runState } from '../arena/run-state.js';
@@ -8,6 +7,7 @@ import { InputError, RunLogError } from '../errors.js';
 import type { AgentInfo, ArenaEvent, EventBody, RunStarted } from '../runlog/events.js';
 import { eventsFileOf } from '../runlog/layout.js';
 import { LineScanner } from '../runlog/line-scanner.js';
+import { readRunLogBytes } from '../runlog/reader.js';
 import { EventStamper } from '../runlog/stamp.js';
 import { conditionOf, type ForkMeta, type Perturbation } from './fork-meta.js';
 
@@ -25,13 +25,7 @@ export interface ParentLog {
  * a cut-off last line (a crash mid-write) is left out as every reader leaves it out.
  */
 export async function readParentLog(file: string): Promise<ParentLog> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new RunLogError(file, 0, code === 'ENOENT' ? 'no such run log' : `cannot read (${code ?? String(err)})`, { cause: err });
-  }
+  const bytes = await readRunLogBytes(file);
   const lines: ParentLog['lines'] = [];
   new LineScanner().scanAll(bytes, (event, text) => lines.push({ event, text }));
   const state = runState(

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { forkMetaOf, type ForkMeta } from '../fork/fork-meta.js';
@@ -8,7 +7,7 @@ import { findLogsOrFail } from './find-logs.js';
 import { EpisodeFolder, forkStatistics, type ForkChild, type ForkParent, type ForkStats, type ForkStatsOptions } from './fork-stats.js';
 import { groupKey, type Grouping } from './group-key.js';
 import { emptySummary } from './run-summary.js';
-import { scanEvents } from './scan-log.js';
+import { readLogBytes, scanEvents } from './scan-log.js';
 
 const WANTED = new Set(['run.started', 'turn.completed', 'attractor.entered', 'attractor.exited']);
 
@@ -21,13 +20,8 @@ interface ReadRun {
 }
 
 function readRun(file: string, warn: (line: string) => void): ReadRun | undefined {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    warn(`${file}: skipped: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    return undefined;
-  }
+  const bytes = readLogBytes(file, warn);
+  if (!bytes) return undefined;
   const problems: string[] = [];
   let started: RunStarted | undefined;
   const folder = new EpisodeFolder();

@@ -48,15 +48,23 @@ export function summarizeLog(content: Buffer | string, file: string, options: Su
   return s;
 }
 
+/**
+ * The bytes of one log, or undefined after saying why not in the words every mining command uses
+ * ("…: skipped: cannot read (EACCES)"). Synchronous: a whole-file read is faster than the promise API.
+ */
+export function readLogBytes(file: string, problem: (line: string) => void): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    problem(`${file}: skipped: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    return undefined;
+  }
+}
+
 /** Read and summarise one file. Synchronous: a whole-file read is faster than the promise API, and callers run it in workers. */
 export function summarizeFile(file: string, options: SummaryOptions): RunSummary {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    const s = emptySummary(file);
-    s.problems.push(`${file}: skipped: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    return s;
-  }
+  const problems: string[] = [];
+  const bytes = readLogBytes(file, (line) => problems.push(line));
+  if (!bytes) return { ...emptySummary(file), problems };
   return summarizeLog(bytes, file, options);
 }

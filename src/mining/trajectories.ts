@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { decodeVector } from '../analysis/vectors.js';
 import type { ArenaEvent, RunStarted } from '../runlog/events.js';
-import { scanEvents } from './scan-log.js';
+import { readLogBytes, scanEvents } from './scan-log.js';
 
 /**
  * Where conversations go in embedding space, measured the way the self-play literature measures it
@@ -358,13 +357,8 @@ export interface RunVectors {
 /** Read the `embedding` events of one log (and its run.started), skipping every other line unparsed. */
 export function readTurnVectors(file: string): RunVectors {
   const out: RunVectors = { file, started: undefined, byModel: new Map(), problems: [] };
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    out.problems.push(`${file}: skipped: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    return out;
-  }
+  const bytes = readLogBytes(file, (line) => out.problems.push(line));
+  if (!bytes) return out;
   const latest = new Map<string, Map<number, TurnVector>>();
   scanEvents(
     bytes,

@@ -30,15 +30,18 @@ export function parseRunLog(content: string | Buffer, file: string): RunLogConte
   return { file, events, truncatedTail: scanner.truncatedTail, problems: [...scanner.problems], validBytes: scanner.validBytes, totalBytes: bytes.length };
 }
 
-export async function readRunLog(file: string): Promise<RunLogContents> {
-  let bytes: Buffer;
+/** The bytes of a run log; a missing or unreadable file is a RunLogError that says which. */
+export async function readRunLogBytes(file: string): Promise<Buffer> {
   try {
-    bytes = await readFile(file);
+    return await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new RunLogError(file, 0, code === 'ENOENT' ? 'no such run log' : `cannot read (${code ?? String(err)})`, { cause: err });
   }
-  return parseRunLog(bytes, file);
+}
+
+export async function readRunLog(file: string): Promise<RunLogContents> {
+  return parseRunLog(await readRunLogBytes(file), file);
 }
 
 /** One line per problem, for commands to print on stderr (the wording every reader shares). */

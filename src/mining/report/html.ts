@@ -8,6 +8,7 @@ import { esc } from './escape.js';
 import { heatmapSpec, incidenceMatrixSpec, lineSpec, survivalSpec, toSvg, trajectorySpec, type HeatCell, type IncidenceCell, type LinePoint, type ScatterPoint, type SurvivalCurve } from './figures.js';
 import { medianOnset } from '../stats/kaplan-meier.js';
 import type { TrajectoryReading } from '../gather-trajectories.js';
+import { trajectoryTable } from '../format-trajectories.js';
 
 /** Most runs drawn in one heatmap; more would make rows thinner than a pixel. */
 const HEATMAP_ROWS = 150;
@@ -210,23 +211,8 @@ async function trajectorySection(t: TrajectoryReading): Promise<string> {
   const points: ScatterPoint[] = t.conditions.flatMap((c) => c.points.map((p) => ({ condition: c.condition, x: p.x, y: p.y })));
   const centroids: ScatterPoint[] = t.conditions.map((c) => ({ condition: c.condition, ...c.centroid }));
   out.push(await figure(trajectorySpec(points, centroids, { explained: t.projection.explainedVariance, note: `${t.projection.vectors} turns of ${t.runsRead - t.runsWithout} runs, ${t.embeddingModel}` })));
-  const f = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x.toFixed(3));
-  out.push(
-    table(
-      ['condition', 'play', 'runs', 'cross-seed similarity [min, max]', 'drift from the opening at the last turn', 'partner pull (0 own region, 1 partner\'s)'],
-      t.conditions.map((c) => {
-        const last = c.drift.at(-1);
-        return [
-          c.condition,
-          c.play,
-          String(c.runs),
-          c.crossSeedSimilarity ? `${f(c.crossSeedSimilarity.mean)} [${f(c.crossSeedSimilarity.min)}, ${f(c.crossSeedSimilarity.max)}]` : '– (one run)',
-          last ? `${f(last.mean)} (turn ${last.turn})` : '–',
-          c.partnerPull.length ? c.partnerPull.map((p) => `${p.model} → ${p.partner}: ${p.mean === null ? '–' : f(p.mean)}`).join('; ') : '–',
-        ];
-      }),
-    ),
-  );
+  const { head, rows } = trajectoryTable(t);
+  out.push(table(head, rows));
   const drift: LinePoint[] = t.conditions.flatMap((c) => c.drift.map((d) => ({ series: c.condition, turn: d.turn, value: d.mean })));
   out.push(await figure(lineSpec('Drift from the opening turn', 'mean cosine distance between each turn and its run\'s first turn, per condition', drift, '1 − cos(turn, opening)')));
   return out.join('\n');

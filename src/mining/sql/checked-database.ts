@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
 import { noRunsMessage } from '../find-logs.js';
 import { noStartProblem } from '../../runlog/log-check.js';
-import { BULK_TYPES, scanEvents } from '../scan-log.js';
+import { BULK_TYPES, readLogBytes, scanEvents } from '../scan-log.js';
 import { openRunLogDatabase, type RunLogDatabase } from './run-log-database.js';
 
 /** One log as DuckDB will read it. */
@@ -26,13 +26,8 @@ const isKept = (type: string) => !BULK_TYPES.has(type);
  * rejects, and drop others without a word).
  */
 function checkLog(file: string, scratch: () => string, index: number, warn: (line: string) => void): Source | undefined {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (err) {
-    warn(`${file}: skipped: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    return undefined;
-  }
+  const bytes = readLogBytes(file, warn);
+  if (!bytes) return undefined;
   const problems: string[] = [];
   let events = 0;
   let started = false;

@@ -9,19 +9,9 @@ import { ScenarioSchema } from '../../src/arena/scenario.js';
 import type { ArenaEvent } from '../../src/runlog/events.js';
 import { startViewer } from '../../src/viewer/index.js';
 import { launchChromium, openPage, skipBrowserTests } from './_browser.js';
+import { untilEvent } from './_run-events.js';
 
 let browser: Browser;
-
-function untilEvent(handle: RunHandle, match: (e: ArenaEvent) => boolean): Promise<ArenaEvent> {
-  return new Promise((resolve) => {
-    const stop = handle.subscribe((e) => {
-      if (match(e)) {
-        stop();
-        resolve(e);
-      }
-    });
-  });
-}
 
 describe.skipIf(skipBrowserTests)('viewer in Chromium: prefill the next turn of an agent', () => {
   beforeAll(async () => {

@@ -15,6 +15,7 @@ import { PassThrough } from 'node:stream';
 import { transcriptPrinter } from '../../src/cli/_transcript-printer.js';
 import { silentServer } from '../agents/_silent-server.js';
 import { launchChromium, openPage, skipBrowserTests } from './_browser.js';
+import { untilEvent } from './_run-events.js';
 
 let browser: Browser;
 
@@ -24,17 +25,6 @@ function quickDemo(maxTurns: number) {
     ...DEMO_SCENARIO,
     agents: DEMO_SCENARIO.agents.map((a) => ({ ...a, generator: { ...a.generator, chunkDelayMs: 10 } })),
     limits: { maxTurns },
-  });
-}
-
-function untilEvent(handle: RunHandle, match: (e: ArenaEvent) => boolean): Promise<ArenaEvent> {
-  return new Promise((resolve) => {
-    const stop = handle.subscribe((e) => {
-      if (match(e)) {
-        stop();
-        resolve(e);
-      }
-    });
   });
 }
 

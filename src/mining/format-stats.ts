@@ -39,8 +39,8 @@ function groupBlock(g: GroupStats, r: StatsResult, md: boolean): string {
   const ends = Object.entries(g.endStates).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
   out.push(md ? `## ${g.key.replace(/[\\`*_[\]<>#|]/g, '\\$&')}\n\n${facts}\n\nEnd states: ${ends}\n` : `== ${g.key} ==\n${facts}\nend states: ${ends}\n`);
   if (attractors.length > 0) {
-    const counted = judged ? `the runs with a verdict by ${judgeName(r)} (per attractor: the denominator of "entered")` : `the ${plural(g.analysed, 'analysed run')}`;
-    out.push(`Attractor incidence over ${counted}: Wilson 95% CI; onset turn among the runs that entered; Kaplan–Meier median onset [95% CI] and share not yet in [95% band] (runs that never entered censored at their last turn)${md ? '\n' : ''}`);
+    const counted = judged ? `the runs with a verdict by ${judgeName(r)} (per attractor, "entered" gives their number)` : `the ${plural(g.analysed, 'analysed run')}`;
+    out.push(`Attractor incidence over ${counted} (Wilson 95% CI) · onset among the runs that entered · Kaplan–Meier median onset [95% CI] and share not yet in [95% band]${md ? '\n' : ''}`);
     const head = ['attractor', 'entered', 'rate', '95% CI (Wilson)', 'onset median (IQR)', 'median onset (KM) [95% CI]', 'not yet in (KM) [95% band]', ...(judged ? ['left out (no verdict)'] : [])];
     out.push(grid(head, attractors.map((a) => {
       const inc = g.incidence[a]!;
@@ -89,12 +89,12 @@ function comparisonsBlock(r: StatsResult, md: boolean): string {
 function logRankBlock(r: StatsResult, md: boolean): string {
   if (r.groups.length < 2 || r.attractors.length === 0) return '';
   const out = [heading(`Log-rank tests: do the groups share one Kaplan–Meier curve (time to entering each attractor)? ${r.groups.length} groups, ${plural(countedRuns(r), 'counted run')}`, md)];
-  out.push(grid(['attractor', 'runs', 'entered (observed / expected per group)', 'χ²', 'df', 'p'], r.attractors.map((a) => {
+  out.push(grid(['attractor', 'runs', 'χ²', 'df', 'p', 'most above expected (entered / expected)'], r.attractors.map((a) => {
     const t = r.logRank[a];
-    if (!t) return [a, '–', 'not defined: no run entered, or fewer than two groups with runs', '–', '–', '–'];
+    if (!t) return [a, '–', '–', '–', '–', 'not defined: no run entered, or fewer than two groups with runs'];
     const runs = t.groups.reduce((n, g) => n + g.n, 0);
-    const oe = t.groups.filter((g) => g.n > 0).map((g) => `${g.key}: ${g.observed} / ${g.expected.toFixed(1)}`).join('; ');
-    return [a, String(runs), oe, t.chiSquare.toFixed(2), String(t.df), pValue(t.p)];
+    const top = t.groups.reduce((best, g) => (g.observed - g.expected > best.observed - best.expected ? g : best));
+    return [a, String(runs), t.chiSquare.toFixed(2), String(t.df), pValue(t.p), `${top.key}: ${top.observed} / ${top.expected.toFixed(1)}`];
   }), md));
   // With two groups the one pairwise test is the test above.
   if (r.logRankPairs.length > 0 && r.groups.length > 2) {

@@ -161,7 +161,7 @@ describe('arena stats', () => {
     expect(table).toMatch(/bliss\s+scenario\s+free · m1 × m2\s+task · m1 × m2\s+4\/10\s+0\/10\s+0\.0867\s+0\.1734/);
     // The log-rank table comes after the incidence tables and the comparisons.
     expect(table.indexOf('== Log-rank tests')).toBeGreaterThan(table.indexOf('== Comparisons'));
-    expect(table).toMatch(/bliss\s+20\s+free · m1 × m2: 4 \/ \d\.\d; task · m1 × m2: 0 \/ \d\.\d/);
+    expect(table).toMatch(/bliss\s+20\s+5\.88\s+1\s+0\.0153\s+free · m1 × m2: 4 \/ 1\.7/);
     const md = await run('md');
     expect(md.split('\n')[0]).toBe("**Grouping:** scenario × agents' models · 2 groups");
     expect(md).toMatch(/\| bliss \| 4\/10 \| 40\.0% \| 16\.8% – 68\.7% \| 5 \(4\.5–5\.8\) \| not reached \| 50\.6% \[[^\]]+\] after turn 10 \|/);

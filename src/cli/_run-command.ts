@@ -36,7 +36,8 @@ export const RUN_FLAGS_HELP = `  --runs-dir DIR     where run folders go (defaul
   --seed N           override the scenario's seed
   --view / --no-view open the live viewer (or not)
   --port P, --host H viewer address (default 127.0.0.1, any free port)
-  --json             print one JSON object as the last line of stdout
+  --json             print one JSON object as the last line of stdout: {runId, runDir, status, stopReason,
+                     turns, error?, attractors: [{name, onsetTurn}]} (attractors entered, from the log)
   --quiet            do not print the transcript
   --persist-deltas   also write streamed tokens (turn.delta) to the log
   --fast             scripted agents stream without their pause between chunks

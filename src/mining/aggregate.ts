@@ -124,9 +124,12 @@ export interface StatsResult {
   /** Fisher's exact tests of incidence between groups (see comparisonPlan), Holm-adjusted over the family. */
   comparisons: Comparison[];
   comparisonPlan: ComparisonPlanFacts;
-  /** Per attractor: the log-rank test that every group shares one survival curve; null when undefined (fewer than two groups with runs, or no entry anywhere). */
+  /**
+   * Per attractor: the log-rank test that every group shares one survival curve; null when undefined (fewer than
+   * two groups with runs, or no entry anywhere) or left out (more than MAX_LOG_RANK_GROUPS groups).
+   */
   logRank: Record<string, LogRankFacts | null>;
-  /** Per attractor, between each pair of groups that differ in one factor (where a test is defined). */
+  /** Per attractor, between the pairs of groups comparisonPlan says (where a test is defined; none when comparisonPlan.leftOut). */
   logRankPairs: LogRankPair[];
   /** Files read that held no run.started event and so were not counted as runs. */
   skipped: number;
@@ -213,15 +216,27 @@ function groupStats(
 
 /** Above this many groups, `--compare all` is left out: thousands of p-values help nobody. */
 export const MAX_COMPARED_GROUPS = 20;
+/** Above this many pairs of groups differing in one factor (e.g. `--by runId`), pairwise tests are left out. */
+export const MAX_COMPARED_PAIRS = 5000;
+/** Above this many groups, the log-rank test between all groups is left out (its covariance matrix grows as groups²). */
+export const MAX_LOG_RANK_GROUPS = 200;
+
+/** Why pairwise tests are left out for these groups, or undefined when they are made. */
+function pairsLeftOut(groups: readonly GroupStats[], pairs: 'one-factor' | 'all'): string | undefined {
+  if (pairs === 'all') {
+    return groups.length > MAX_COMPARED_GROUPS ? `${groups.length} groups: every pair would be ${(groups.length * (groups.length - 1)) / 2} pairs per attractor (at most ${MAX_COMPARED_GROUPS} groups with --compare all)` : undefined;
+  }
+  let n = 0;
+  for (let i = 0; i < groups.length; i++) for (let j = i + 1; j < groups.length; j++) if (differingFactors(asCompared(groups[i]!), asCompared(groups[j]!)).length === 1) n++;
+  return n > MAX_COMPARED_PAIRS ? `${n} pairs of groups differ in one factor (at most ${MAX_COMPARED_PAIRS}); group more coarsely with --by` : undefined;
+}
 
 /**
  * Fisher's exact tests per attractor between the pairs asked for, each over the runs that count for that
  * attractor (with source judge, the runs with a verdict), Holm-adjusted over the whole family.
  */
-function compareGroups(groups: readonly GroupStats[], attractors: readonly string[], pairs: 'one-factor' | 'all'): { tests: PairTest[]; plan: ComparisonPlanFacts } {
-  if (pairs === 'all' && groups.length > MAX_COMPARED_GROUPS) {
-    return { tests: [], plan: { pairs, pairsOffFactor: 0, uninformative: 0, leftOut: `${groups.length} groups: every pair would be ${(groups.length * (groups.length - 1)) / 2} pairs per attractor (at most ${MAX_COMPARED_GROUPS} groups with --compare all)` } };
-  }
+function compareGroups(groups: readonly GroupStats[], attractors: readonly string[], pairs: 'one-factor' | 'all', leftOut: string | undefined): { tests: PairTest[]; plan: ComparisonPlanFacts } {
+  if (leftOut) return { tests: [], plan: { pairs, pairsOffFactor: 0, uninformative: 0, leftOut } };
   const compared = (a: string | undefined): ComparedGroup[] =>
     groups.map((g) => ({
       key: g.key,
@@ -252,12 +267,12 @@ function survivalTests(
   observations: readonly Record<string, SurvivalObservation[]>[],
   attractors: readonly string[],
   pairsAsked: 'one-factor' | 'all',
+  pairwise: boolean,
 ): { logRank: StatsResult['logRank']; pairs: LogRankPair[] } {
-  const pairwise = pairsAsked === 'one-factor' || groups.length <= MAX_COMPARED_GROUPS;
   const all: StatsResult['logRank'] = {};
   const pairs: Omit<LogRankPair, 'pHolm'>[] = [];
   for (const a of attractors) {
-    const r = logRank(observations.map((o) => o[a] ?? []));
+    const r = groups.length <= MAX_LOG_RANK_GROUPS ? logRank(observations.map((o) => o[a] ?? [])) : null;
     all[a] = r && { chiSquare: r.chiSquare, df: r.df, p: r.p, groups: r.groups.map((x, i) => ({ key: groups[i]!.key, ...x })) };
     for (let i = 0; pairwise && i < groups.length; i++) {
       for (let j = i + 1; j < groups.length; j++) {
@@ -325,8 +340,9 @@ export class StatsCollector {
     for (const acc of this.groups.values()) acc.runs.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     const computed = keys.map((k) => groupStats(k, this.groups.get(k)!, attractors, this.table, verdicts, source));
     const groups = computed.map((c) => c.stats);
-    const { tests, plan } = compareGroups(groups, attractors, this.compare);
-    const survival = survivalTests(groups, computed.map((c) => c.observations), attractors, this.compare);
+    const leftOut = pairsLeftOut(groups, this.compare);
+    const { tests, plan } = compareGroups(groups, attractors, this.compare, leftOut);
+    const survival = survivalTests(groups, computed.map((c) => c.observations), attractors, this.compare, leftOut === undefined);
     return {
       source: source.kind,
       ...(source.kind === 'judge' ? { judge: source.judge } : {}),

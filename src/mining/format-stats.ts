@@ -1,4 +1,4 @@
-import type { GroupStats, StatsResult } from './aggregate.js';
+import { MAX_LOG_RANK_GROUPS, type GroupStats, type StatsResult } from './aggregate.js';
 import { columns } from '../text-width.js';
 
 export type StatsFormat = 'table' | 'md' | 'csv' | 'json';
@@ -91,7 +91,7 @@ function logRankBlock(r: StatsResult, md: boolean): string {
   const out = [heading(`Log-rank tests: do the groups share one Kaplan–Meier curve (time to entering each attractor)? ${r.groups.length} groups, ${plural(countedRuns(r), 'counted run')}`, md)];
   out.push(grid(['attractor', 'runs', 'χ²', 'df', 'p', 'most above expected (entered / expected)'], r.attractors.map((a) => {
     const t = r.logRank[a];
-    if (!t) return [a, '–', '–', '–', '–', 'not defined: no run entered, or fewer than two groups with runs'];
+    if (!t) return [a, '–', '–', '–', '–', r.groups.length > MAX_LOG_RANK_GROUPS ? `left out: more than ${MAX_LOG_RANK_GROUPS} groups` : 'not defined: no run entered, or fewer than two groups with runs'];
     const runs = t.groups.reduce((n, g) => n + g.n, 0);
     const top = t.groups.reduce((best, g) => (g.observed - g.expected > best.observed - best.expected ? g : best));
     return [a, String(runs), t.chiSquare.toFixed(2), String(t.df), pValue(t.p), `${top.key}: ${top.observed} / ${top.expected.toFixed(1)}`];

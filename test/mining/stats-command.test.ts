@@ -191,6 +191,28 @@ describe('arena stats', () => {
     }
   });
 
+  it('leaves pairwise tests out, saying why, when there are more than 5,000 one-factor pairs (one group per run)', async () => {
+    const many = mkdtempSync(join(tmpdir(), 'stats-many-'));
+    try {
+      // 101 groups of one run each, differing in runId only: 101 × 100 / 2 = 5,050 pairs.
+      for (let i = 0; i < 101; i++) writeRun(many, { runId: `m${i}`, turns: 2, attractors: ['bliss'], ...(i % 2 ? { entered: { bliss: 1 } } : {}) });
+      const json = captureIO(many);
+      expect(await main(['stats', '.', '--by', 'runId', '--json'], json.io)).toBe(0);
+      const s = lastJson(json.out()) as Stats & { comparisonPlan: { leftOut?: string }; logRankPairs: unknown[] };
+      expect(s.groups).toHaveLength(101);
+      expect(s.comparisons).toEqual([]);
+      expect(s.logRankPairs).toEqual([]);
+      expect(s.comparisonPlan.leftOut).toBe('5050 pairs of groups differ in one factor (at most 5000); group more coarsely with --by');
+      // The test between all groups is still made.
+      expect(s.logRank.bliss).toMatchObject({ df: 100 });
+      const text = captureIO(many);
+      expect(await main(['stats', '.', '--by', 'runId'], text.io)).toBe(0);
+      expect(text.out()).toContain('Left out: no comparison: 5050 pairs of groups differ in one factor (at most 5000); group more coarsely with --by.');
+    } finally {
+      rmSync(many, { recursive: true, force: true });
+    }
+  });
+
   it('rejects a bad format with exit code 2', async () => {
     const { io, err } = captureIO(dir);
     expect(await main(['stats', '.', '--format', 'xml'], io)).toBe(2);

@@ -221,6 +221,8 @@ export const MAX_COMPARED_PAIRS = 5000;
 /** Above this many groups, the log-rank test between all groups is left out (its covariance matrix grows as groups²). */
 export const MAX_LOG_RANK_GROUPS = 200;
 
+const asCompared = (g: GroupStats): ComparedGroup => ({ key: g.key, factors: g.factors, analysed: g.analysed, entered: {} });
+
 /** Why pairwise tests are left out for these groups, or undefined when they are made. */
 function pairsLeftOut(groups: readonly GroupStats[], pairs: 'one-factor' | 'all'): string | undefined {
   if (pairs === 'all') {
@@ -255,8 +257,6 @@ function compareGroups(groups: readonly GroupStats[], attractors: readonly strin
   const adjusted = holm(tests.map((t) => t.p));
   return { tests: tests.map((t, i) => ({ ...t, pHolm: adjusted[i]! })), plan: { pairs, pairsOffFactor, uninformative } };
 }
-
-const asCompared = (g: GroupStats): ComparedGroup => ({ key: g.key, factors: g.factors, analysed: g.analysed, entered: {} });
 
 /**
  * Log-rank tests per attractor: between every group, and between the pairs asked for (those that differ in

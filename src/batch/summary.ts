@@ -1,5 +1,7 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { enteredAttractors, type EnteredAttractor } from '../runlog/entered-attractors.js';
+import { eventsFileOf } from '../runlog/layout.js';
 import type { Manifest } from './manifest.js';
 import type { RunOutcome, SkippedRun } from './outcome.js';
 
@@ -18,6 +20,16 @@ export interface RunCounts {
   interrupted: number;
 }
 
+/** One run of the batch in summary.json. */
+export type BatchRunResult = Omit<RunOutcome, 'runDir'> & {
+  cell: Manifest['runs'][number]['cell'];
+  /**
+   * The attractors its log says it entered (attractor.entered), each with its first turn, by turn; absent when
+   * its log could not be read where the summary was written (e.g. a remote worker's run not collected).
+   */
+  attractors?: EnteredAttractor[];
+};
+
 /** summary.json: the whole batch at the end of an invocation (rewritten by each resume). */
 export interface BatchSummary {
   batchId: string;
@@ -27,7 +39,7 @@ export interface BatchSummary {
   runs: RunCounts;
   turns: number;
   costUsd: number;
-  results: (Omit<RunOutcome, 'runDir'> & { cell: Manifest['runs'][number]['cell'] })[];
+  results: BatchRunResult[];
   skipped: SkippedRun[];
   /** Planned runs that neither ran nor were skipped here (no result known: a queue batch still running). */
   unknown: string[];
@@ -63,8 +75,9 @@ export function buildSummary(
   for (const run of manifest.runs) {
     const o = byId.get(run.runId);
     if (o) {
-      const { runDir: _dir, ...rest } = o;
-      results.push({ ...rest, cell: run.cell });
+      const { runDir, ...rest } = o;
+      const attractors = enteredAttractors(eventsFileOf(runDir));
+      results.push({ ...rest, cell: run.cell, ...(attractors ? { attractors } : {}) });
     } else if (!skippedIds.has(run.runId)) unknown.push(run.runId);
   }
   return {
@@ -83,6 +96,15 @@ export function buildSummary(
 
 const usd = (x: number) => `$${x.toFixed(x < 1 ? 4 : 2)}`;
 
+/** Text safe inside a Markdown table cell. */
+const mdCell = (text: string) => text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+
+/** A cell's pairing as the summary prints it, with its fork turn and condition for a forked run. */
+function pairingText(cell: BatchRunResult['cell']): string {
+  const pairing = cell.pairing ? cell.pairing.join(' × ') : '(scenario agents)';
+  return cell.fork ? `${pairing}, fork at ${cell.fork.atTurn}: ${cell.fork.condition}` : pairing;
+}
+
 /** A human-readable report: counts, a table by scenario × pairing, stop reasons, skipped runs. */
 export function summaryMarkdown(s: BatchSummary): string {
   const lines = [`# Batch ${s.batchId}`, ''];
@@ -90,11 +112,12 @@ export function summaryMarkdown(s: BatchSummary): string {
     `${s.runs.planned} planned · ${s.runs.completed} completed · ${s.runs.failed} failed · ${s.runs.interrupted} interrupted · ${s.runs.skipped} skipped · ${s.turns} turns · ${usd(s.costUsd)}`,
   );
   if (s.stoppedBy) lines.push('', `Stopped early: ${s.stoppedBy === 'wall_time' ? 'the wall-time limit was reached' : 'interrupted'}; \`arena batch resume ${s.batchDir}\` continues.`);
-  const groups = new Map<string, { runs: number; completed: number; failed: number; turns: number; cost: number; reasons: Map<string, number> }>();
+  const groups = new Map<string, { runs: number; completed: number; failed: number; turns: number; cost: number; reasons: Map<string, number>; entered: Map<string, number>; unread: number }>();
   for (const r of s.results) {
-    const pairing = r.cell.pairing ? r.cell.pairing.join(' × ') : '(scenario agents)';
-    const key = `${r.cell.scenario} | ${r.cell.fork ? `${pairing}, fork at ${r.cell.fork.atTurn}: ${r.cell.fork.condition}` : pairing}`;
-    const g = groups.get(key) ?? { runs: 0, completed: 0, failed: 0, turns: 0, cost: 0, reasons: new Map() };
+    const key = `${mdCell(r.cell.scenario)} | ${mdCell(pairingText(r.cell))}`;
+    const g = groups.get(key) ?? { runs: 0, completed: 0, failed: 0, turns: 0, cost: 0, reasons: new Map(), entered: new Map(), unread: 0 };
+    if (r.attractors) for (const a of r.attractors) g.entered.set(a.name, (g.entered.get(a.name) ?? 0) + 1);
+    else g.unread++;
     g.runs++;
     if (r.status === 'failed') g.failed++;
     else if (r.status !== 'interrupted') g.completed++;
@@ -104,10 +127,18 @@ export function summaryMarkdown(s: BatchSummary): string {
     groups.set(key, g);
   }
   if (groups.size > 0) {
-    lines.push('', '| scenario | pairing | runs | completed | failed | mean turns | cost | stop reasons |', '|---|---|---:|---:|---:|---:|---:|---|');
+    lines.push('', '| scenario | pairing | runs | completed | failed | mean turns | cost | stop reasons | attractors entered (runs) |', '|---|---|---:|---:|---:|---:|---:|---|---|');
     for (const [key, g] of groups) {
       const reasons = [...g.reasons].map(([r, n]) => `${r} ${n}`).join(', ');
-      lines.push(`| ${key} | ${g.runs} | ${g.completed} | ${g.failed} | ${(g.turns / g.runs).toFixed(1)} | ${usd(g.cost)} | ${reasons} |`);
+      const entered = [...g.entered].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([a, n]) => `${mdCell(a)} ${n}`);
+      if (g.unread > 0) entered.push(`${g.unread} log${g.unread === 1 ? '' : 's'} not here`);
+      lines.push(`| ${key} | ${g.runs} | ${g.completed} | ${g.failed} | ${(g.turns / g.runs).toFixed(1)} | ${usd(g.cost)} | ${reasons} | ${entered.join(', ') || 'none'} |`);
+    }
+    lines.push('', '## Attractors per run', '', 'The attractors each run entered, with the turn it first entered each (from its `attractor.entered` events).', '');
+    lines.push('| run | scenario | pairing | status | turns | attractors entered (onset turn) |', '|---|---|---|---|---:|---|');
+    for (const r of s.results) {
+      const entered = r.attractors === undefined ? '(log not here)' : r.attractors.length === 0 ? 'none' : r.attractors.map((a) => `${mdCell(a.name)} (turn ${a.onsetTurn})`).join(', ');
+      lines.push(`| ${mdCell(r.runId)} | ${mdCell(r.cell.scenario)} | ${mdCell(pairingText(r.cell))} | ${r.status} | ${r.turns} | ${entered} |`);
     }
   }
   const failures = s.results.filter((r) => r.status === 'failed');

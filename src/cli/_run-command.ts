@@ -9,6 +9,7 @@ import { EXIT, printJson, type CliIO } from './command.js';
 import { transcriptPrinter } from './_transcript-printer.js';
 import { intFlag, logLevel } from './_args.js';
 import { eventsFileOf } from '../runlog/layout.js';
+import { enteredAttractors } from '../runlog/entered-attractors.js';
 import { ModelCallCache } from '../agents/remote/call-cache.js';
 import { InputError } from '../errors.js';
 
@@ -35,7 +36,8 @@ export const RUN_FLAGS_HELP = `  --runs-dir DIR     where run folders go (defaul
   --seed N           override the scenario's seed
   --view / --no-view open the live viewer (or not)
   --port P, --host H viewer address (default 127.0.0.1, any free port)
-  --json             print one JSON object as the last line of stdout
+  --json             print one JSON object as the last line of stdout: {runId, runDir, status, stopReason,
+                     turns, error?, attractors: [{name, onsetTurn}]} (attractors entered, from the log)
   --quiet            do not print the transcript
   --persist-deltas   also write streamed tokens (turn.delta) to the log
   --fast             scripted agents stream without their pause between chunks
@@ -251,7 +253,12 @@ export async function executeRun(
     await new Promise<void>((r) => (open ? open.end(r) : r()));
   }
   if (result.status === 'failed') io.stderr.write(`arena: run ${result.runId} failed (${result.stopReason})${result.error ? `: ${result.error}` : ''}\n`);
-  if (values.json) printJson(io, result);
+  if (values.json) {
+    // The attractors its log says it entered, read back from the record the detectors appended to during the
+    // run; left out only if the log cannot be read (never passed off as "entered none").
+    const attractors = enteredAttractors(eventsFileOf(resolve(result.runDir)));
+    printJson(io, { ...result, ...(attractors ? { attractors } : {}) });
+  }
   else if (values.quiet) io.stdout.write(`${result.runId} ${result.status} (${result.stopReason}) ${result.turns} turns → ${result.runDir}\n`);
   else io.stdout.write(`run log: ${eventsFileOf(resolve(result.runDir))}\n`);
   return result.status === 'failed' ? EXIT.failed : result.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;

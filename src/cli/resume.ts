@@ -8,6 +8,7 @@ import { formatPath } from '../format-path.js';
 import { lockBatchOfRun } from '../runlog/writer-lock.js';
 import { MANIFEST_FILE } from '../batch/manifest.js';
 import { defineCommand, printJson, type CliIO } from './command.js';
+import { enteredAttractors } from '../runlog/entered-attractors.js';
 import { parse } from './_args.js';
 import { applyOverrides, executeRun, runsDirOf, RUN_FLAGS, RUN_FLAGS_HELP, type RunFlagValues } from './_run-command.js';
 import { locateRun } from './_locate-run.js';
@@ -52,7 +53,10 @@ async function resumeRun(file: string, values: RunFlagValues, io: CliIO): Promis
   const extending = values['max-turns'] !== undefined && scenario.limits.maxTurns > state.turn;
   if (finished && finished.status === 'completed' && !extending) {
     io.stderr.write(`arena resume: run ${state.started.runId} already ${finished.status} (${finished.stopReason}) after ${state.turn} turns; pass a higher --max-turns to extend it\n`);
-    if (values.json) printJson(io, { runId: state.started.runId, runDir: dirname(file), status: finished.status, stopReason: finished.stopReason, turns: state.turn });
+    if (values.json) {
+      const attractors = enteredAttractors(file);
+      printJson(io, { runId: state.started.runId, runDir: dirname(file), status: finished.status, stopReason: finished.stopReason, turns: state.turn, ...(attractors ? { attractors } : {}) });
+    }
     return 0;
   }
   const scenarioFile = state.started.scenarioFile;

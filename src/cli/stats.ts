@@ -15,15 +15,17 @@ import { formatTrajectories } from '../mining/format-trajectories.js';
 import { defineCommand, printJson } from './command.js';
 import { intFlag, parse } from './_args.js';
 
-const usage = `usage: arena stats <folders…> [--by FIELD|none] [--words w1,w2] [--top K] [--emoji] [--skip-common]
-                   [--source detector|judge] [--judge BACKEND:MODEL] [--format table|md|csv|json] [--json]
+const usage = `usage: arena stats <folders…> [--by FIELD|none] [--compare one-factor|all] [--words w1,w2] [--top K] [--emoji]
+                   [--skip-common] [--source detector|judge] [--judge BACKEND:MODEL] [--format table|md|csv|json] [--json]
        arena stats <folders…> --agreement [--judge BACKEND:MODEL] [--format table|md|json] [--json]
        arena stats <folders…> --forks [--by FIELD|none] [--persistence K] [--format table|md|json] [--json]
        arena stats <folders…> --trajectories [--by FIELD|none] [--tail K] [--embedding-model NAME] [--format table|md|json] [--json]
 
 Attractor statistics over every events.jsonl under the folders (or --runs-dir), per group of runs:
 incidence among the analysed runs with Wilson 95% intervals, onset turn median (IQR), Kaplan–Meier share not yet in each
-attractor, end states, failed turns, tokens and cost; Fisher's exact test between groups.
+attractor with Greenwood 95% bands and the median onset with its 95% interval, end states, failed turns, tokens and cost;
+Fisher's exact tests of incidence between groups (Holm-adjusted) and log-rank tests of the survival curves.
+The grouping used is printed above the tables.
   --source detector|judge
                    whose verdicts every attractor figure counts: detector (default) the analysis in the logs;
                    judge the judgement events \`arena judge\` appended (newest per window, present if any window
@@ -51,8 +53,14 @@ attractor, end states, failed turns, tokens and cost; Fisher's exact test betwee
   --tail K         turns that make a run's end state (default 5)
   --embedding-model NAME  whose vectors (default: the model most turns were embedded with)
   --by FIELD       group by a field of run.started (scenario.name, meta.cell.temperature, agents,
-                   seed, source.format, status, stopReason; several joined by commas); 'none' = one group.
-                   Default: scenario name × agent models.
+                   seed, source.format, status, stopReason; several joined by commas, each one a factor);
+                   'none' = one group. Default: a batch run by its matrix cell (scenario × pairing × parameter
+                   values such as temperature, repetitions and seeds pooled; forks add fork turn and condition),
+                   a run outside a batch by scenario name × agents' models
+  --compare one-factor|all
+                   which pairs of groups the Fisher and pairwise log-rank tests compare: one-factor (default)
+                   only groups that differ in exactly one factor; all every pair (at most 20 groups). Tables
+                   where no run entered in either group, or every run did in both, are left out and counted
   --words w1,w2    word table for these words (average uses per transcript, share of transcripts, max)
   --top K          also the K most used words (and emoji with --emoji) of each group
   --skip-common    leave common English function words out of the --top ranking
@@ -69,6 +77,7 @@ export default defineCommand({
       args,
       {
         by: { type: 'string' },
+        compare: { type: 'string' },
         words: { type: 'string' },
         top: { type: 'string' },
         emoji: { type: 'boolean' },
@@ -99,6 +108,9 @@ export default defineCommand({
     if (values.agreement && format === 'csv') throw new InputError('--agreement prints table, md or json');
     if (values.judge !== undefined && source !== 'judge' && !values.agreement) throw new InputError('--judge applies to --source judge and --agreement only');
     if (values.persistence !== undefined && !values.forks) throw new InputError('--persistence applies to --forks only');
+    const compare = values.compare ?? 'one-factor';
+    if (compare !== 'one-factor' && compare !== 'all') throw new InputError(`--compare must be one-factor or all, got '${compare}'`);
+    if (values.compare !== undefined && (values.forks || values.agreement || values.trajectories)) throw new InputError('--compare applies to the statistics, not to --forks, --agreement or --trajectories');
     if ((values.tail !== undefined || values['embedding-model'] !== undefined) && !values.trajectories) throw new InputError('--tail and --embedding-model apply to --trajectories only');
     if (values.trajectories) {
       if (values.forks || values.agreement || source !== 'detector') throw new InputError('--trajectories reads embeddings; leave out --forks, --agreement and --source');
@@ -139,6 +151,7 @@ export default defineCommand({
       summary: settings.summary,
       table: settings.table,
       source: source === 'judge' ? { kind: 'judge', ...(judge ? { judge } : {}) } : { kind: 'detector' },
+      compare,
       warn: (line) => io.stderr.write(`warning: ${line}\n`),
     });
     if (values.agreement) {

@@ -1,7 +1,9 @@
-import { groupKey, type Grouping } from './group-key.js';
+import { describeGrouping, groupOf, isBatchRun, type Grouping, type GroupingUsed } from './group-key.js';
 import { observedTurns, type RunSummary } from './run-summary.js';
-import { fisherExact } from './stats/fisher.js';
-import { kaplanMeier, type SurvivalPoint } from './stats/kaplan-meier.js';
+import { differingFactors, planComparisons, type ComparedGroup, type PairTest } from './stats/comparisons.js';
+import { holm } from './stats/holm.js';
+import { kaplanMeier, medianOnset, type SurvivalObservation, type SurvivalPoint } from './stats/kaplan-meier.js';
+import { logRank } from './stats/log-rank.js';
 import { summarize } from './stats/quantile.js';
 import { wilson } from '../stats/wilson.js';
 import { chooseSource, verdictsOf, type ChosenSource, type RunVerdicts, type VerdictSource } from './verdict-source.js';
@@ -45,6 +47,8 @@ export interface Incidence {
 /** The statistics of one group of runs (the `stats --json` contract plus extra keys). */
 export interface GroupStats {
   key: string;
+  /** The factor values that make this group (see StatsResult.grouping). */
+  factors: Record<string, string>;
   /** Every run of the group (turns, tokens, end states and word tables cover them all). */
   runs: number;
   /**
@@ -59,8 +63,10 @@ export interface GroupStats {
   incidence: Record<string, Incidence>;
   /** Onset turn among the runs that entered: median and quartiles (type 7). */
   onset: Record<string, { n: number; median: number | null; q1: number | null; q3: number | null }>;
-  /** Kaplan–Meier share not yet in each attractor, per turn. */
+  /** Kaplan–Meier share not yet in each attractor, per turn, with its pointwise 95% band (Greenwood, log–log). */
   survival: Record<string, SurvivalPoint[]>;
+  /** Kaplan–Meier median onset turn with its 95% interval (Brookmeyer–Crowley); null = not reached. */
+  medianOnset: Record<string, { median: number | null; lower: number | null; upper: number | null }>;
   /** `status/stopReason` → runs; unfinished runs count as `unfinished`. */
   endStates: Record<string, number>;
   failedTurns: number;
@@ -71,17 +77,39 @@ export interface GroupStats {
   emoji: EmojiRow[];
 }
 
-/** Fisher's exact test of one attractor's incidence between two groups. */
-export interface Comparison {
+/** Fisher's exact test of one attractor's incidence between two groups, with its Holm-adjusted p. */
+export type Comparison = PairTest;
+
+/** Which pairs of groups were compared, and which tables were left out and why. */
+export interface ComparisonPlanFacts {
+  /** 'one-factor': only groups that differ in exactly one factor (the default); 'all': every pair. */
+  pairs: 'one-factor' | 'all';
+  /** Pairs of groups not compared because they differ in more than one factor. */
+  pairsOffFactor: number;
+  /** 2×2 tables left out: no run entered in either group, or every run did in both (no test can tell them apart). */
+  uninformative: number;
+  /** Set when no comparison was made at all, saying why (too many groups for every pair). */
+  leftOut?: string;
+}
+
+/** The log-rank test of one attractor between groups. */
+export interface LogRankFacts {
+  chiSquare: number;
+  df: number;
+  p: number;
+  groups: { key: string; observed: number; expected: number; n: number }[];
+}
+
+/** The log-rank test of one attractor between two groups (as comparisonPlan.pairs says), Holm-adjusted over all such tests. */
+export interface LogRankPair {
   attractor: string;
   a: string;
   b: string;
-  /** Entered / counted runs in each group (analysed runs; with source judge, runs with the judge's verdict). */
-  countA: number;
-  runsA: number;
-  countB: number;
-  runsB: number;
+  /** The factor the two groups differ in; absent when they differ in several (`--compare all`). */
+  factor?: string;
+  chiSquare: number;
   p: number;
+  pHolm: number;
 }
 
 export interface StatsResult {
@@ -89,9 +117,20 @@ export interface StatsResult {
   source: ChosenSource['kind'];
   /** With source judge: which judge. */
   judge?: { backend: string; model: string };
+  /** How runs were grouped (printed above every table). */
+  grouping: GroupingUsed;
   groups: GroupStats[];
   attractors: string[];
+  /** Fisher's exact tests of incidence between groups (see comparisonPlan), Holm-adjusted over the family. */
   comparisons: Comparison[];
+  comparisonPlan: ComparisonPlanFacts;
+  /**
+   * Per attractor: the log-rank test that every group shares one survival curve; null when undefined (fewer than
+   * two groups with runs, or no entry anywhere) or left out (more than MAX_LOG_RANK_GROUPS groups).
+   */
+  logRank: Record<string, LogRankFacts | null>;
+  /** Per attractor, between the pairs of groups comparisonPlan says (where a test is defined; none when comparisonPlan.leftOut). */
+  logRankPairs: LogRankPair[];
   /** Files read that held no run.started event and so were not counted as runs. */
   skipped: number;
 }
@@ -108,6 +147,9 @@ export interface TableOptions {
 
 /** A group being collected: its runs (without their word maps) and its word and emoji tallies. */
 interface GroupAcc {
+  factors: Record<string, string>;
+  /** Grouped by its batch cell (default grouping). */
+  batch: boolean;
   runs: RunSummary[];
   words: Map<string, Tally>;
   emoji: Map<string, Tally>;
@@ -118,13 +160,17 @@ function groupStats(
   acc: GroupAcc,
   attractors: readonly string[],
   table: TableOptions,
-  verdicts: ReadonlyMap<RunSummary, RunVerdicts>, source: ChosenSource): GroupStats {
+  verdicts: ReadonlyMap<RunSummary, RunVerdicts>,
+  source: ChosenSource,
+): { stats: GroupStats; observations: Record<string, SurvivalObservation[]> } {
   const runs = acc.runs;
   // A run the source never looked at did not "never enter": it is no evidence either way.
   const analysed = runs.filter((s) => verdicts.get(s)!.seen);
   const incidence: Record<string, Incidence> = {};
   const onset: GroupStats['onset'] = {};
   const survival: GroupStats['survival'] = {};
+  const median: GroupStats['medianOnset'] = {};
+  const observations: Record<string, SurvivalObservation[]> = {};
   for (const a of attractors) {
     const counted = analysed.flatMap((s) => {
       const v = verdicts.get(s)!.verdict(a);
@@ -134,7 +180,9 @@ function groupStats(
     incidence[a] = { count: onsets.length, rate: counted.length > 0 ? onsets.length / counted.length : 0, ci95: wilson(onsets.length, counted.length) };
     if (source.kind === 'judge') Object.assign(incidence[a], { n: counted.length, leftOut: runs.length - counted.length });
     onset[a] = summarize(onsets);
-    survival[a] = kaplanMeier(counted.map(({ s, v }) => (v.entered ? { time: v.onset, event: true } : { time: observedTurns(s), event: false })));
+    observations[a] = counted.map(({ s, v }) => (v.entered ? { time: v.onset, event: true } : { time: observedTurns(s), event: false }));
+    survival[a] = kaplanMeier(observations[a]);
+    median[a] = medianOnset(survival[a]);
   }
   const endStates: Record<string, number> = {};
   for (const s of runs) {
@@ -144,8 +192,9 @@ function groupStats(
   const sum = (f: (s: RunSummary) => number) => runs.reduce((acc, s) => acc + f(s), 0);
   const top = table.top ?? 0;
   const wantWords = (table.words?.length ?? 0) > 0 || top > 0;
-  return {
+  const stats: GroupStats = {
     key,
+    factors: acc.factors,
     runs: runs.length,
     analysed: analysed.length,
     unanalysed: runs.length - analysed.length,
@@ -153,6 +202,7 @@ function groupStats(
     incidence,
     onset,
     survival,
+    medianOnset: median,
     endStates,
     failedTurns: sum((s) => s.failedTurns),
     failedAttempts: sum((s) => s.failedAttempts),
@@ -161,10 +211,81 @@ function groupStats(
     words: wantWords ? tableRows(acc.words, runs.length, table.words ?? [], top, table.exclude).map(({ item, ...r }) => ({ word: item, ...r })) : [],
     emoji: table.emoji ? tableRows(acc.emoji, runs.length, [], top > 0 ? top : 10).map(({ item, ...r }) => ({ emoji: item, ...r })) : [],
   };
+  return { stats, observations };
 }
 
-/** Above this many groups, pairwise comparisons are left out: thousands of p-values help nobody. */
+/** Above this many groups, `--compare all` is left out: thousands of p-values help nobody. */
 export const MAX_COMPARED_GROUPS = 20;
+/** Above this many pairs of groups differing in one factor (e.g. `--by runId`), pairwise tests are left out. */
+export const MAX_COMPARED_PAIRS = 5000;
+/** Above this many groups, the log-rank test between all groups is left out (its covariance matrix grows as groups²). */
+export const MAX_LOG_RANK_GROUPS = 200;
+
+const asCompared = (g: GroupStats): ComparedGroup => ({ key: g.key, factors: g.factors, analysed: g.analysed, entered: {} });
+
+/** Why pairwise tests are left out for these groups, or undefined when they are made. */
+function pairsLeftOut(groups: readonly GroupStats[], pairs: 'one-factor' | 'all'): string | undefined {
+  if (pairs === 'all') {
+    return groups.length > MAX_COMPARED_GROUPS ? `${groups.length} groups: every pair would be ${(groups.length * (groups.length - 1)) / 2} pairs per attractor (at most ${MAX_COMPARED_GROUPS} groups with --compare all)` : undefined;
+  }
+  let n = 0;
+  for (let i = 0; i < groups.length; i++) for (let j = i + 1; j < groups.length; j++) if (differingFactors(asCompared(groups[i]!), asCompared(groups[j]!)).length === 1) n++;
+  return n > MAX_COMPARED_PAIRS ? `${n} pairs of groups differ in one factor (at most ${MAX_COMPARED_PAIRS}); group more coarsely with --by` : undefined;
+}
+
+/**
+ * Fisher's exact tests per attractor between the pairs asked for, each over the runs that count for that
+ * attractor (with source judge, the runs with a verdict), Holm-adjusted over the whole family.
+ */
+function compareGroups(groups: readonly GroupStats[], attractors: readonly string[], pairs: 'one-factor' | 'all', leftOut: string | undefined): { tests: PairTest[]; plan: ComparisonPlanFacts } {
+  if (leftOut) return { tests: [], plan: { pairs, pairsOffFactor: 0, uninformative: 0, leftOut } };
+  const compared = (a: string | undefined): ComparedGroup[] =>
+    groups.map((g) => ({
+      key: g.key,
+      factors: g.factors,
+      analysed: a === undefined ? g.analysed : (g.incidence[a]!.n ?? g.analysed),
+      entered: a === undefined ? {} : { [a]: g.incidence[a]!.count },
+    }));
+  const { pairsOffFactor } = planComparisons(compared(undefined), [], pairs);
+  let uninformative = 0;
+  const tests: PairTest[] = [];
+  for (const a of attractors) {
+    const plan = planComparisons(compared(a), [a], pairs);
+    uninformative += plan.uninformative;
+    tests.push(...plan.tests);
+  }
+  const adjusted = holm(tests.map((t) => t.p));
+  return { tests: tests.map((t, i) => ({ ...t, pHolm: adjusted[i]! })), plan: { pairs, pairsOffFactor, uninformative } };
+}
+
+/**
+ * Log-rank tests per attractor: between every group, and between the pairs asked for (those that differ in
+ * one factor, or every pair), Holm-adjusted over those pairwise tests.
+ */
+function survivalTests(
+  groups: readonly GroupStats[],
+  observations: readonly Record<string, SurvivalObservation[]>[],
+  attractors: readonly string[],
+  pairsAsked: 'one-factor' | 'all',
+  pairwise: boolean,
+): { logRank: StatsResult['logRank']; pairs: LogRankPair[] } {
+  const all: StatsResult['logRank'] = {};
+  const pairs: Omit<LogRankPair, 'pHolm'>[] = [];
+  for (const a of attractors) {
+    const r = groups.length <= MAX_LOG_RANK_GROUPS ? logRank(observations.map((o) => o[a] ?? [])) : null;
+    all[a] = r && { chiSquare: r.chiSquare, df: r.df, p: r.p, groups: r.groups.map((x, i) => ({ key: groups[i]!.key, ...x })) };
+    for (let i = 0; pairwise && i < groups.length; i++) {
+      for (let j = i + 1; j < groups.length; j++) {
+        const diff = differingFactors(asCompared(groups[i]!), asCompared(groups[j]!));
+        if (pairsAsked === 'one-factor' && diff.length !== 1) continue;
+        const two = logRank([observations[i]![a] ?? [], observations[j]![a] ?? []]);
+        if (two) pairs.push({ attractor: a, a: groups[i]!.key, b: groups[j]!.key, ...(diff.length === 1 ? { factor: diff[0]! } : {}), chiSquare: two.chiSquare, p: two.p });
+      }
+    }
+  }
+  const adjusted = holm(pairs.map((t) => t.p));
+  return { logRank: all, pairs: pairs.map((t, i) => ({ ...t, pHolm: adjusted[i]! })) };
+}
 
 /**
  * Collects run summaries into groups as they arrive and computes every statistic at the end. Each run's
@@ -179,6 +300,7 @@ export class StatsCollector {
     private readonly grouping: Grouping,
     private readonly table: TableOptions = {},
     private readonly source: VerdictSource = { kind: 'detector' },
+    private readonly compare: 'one-factor' | 'all' = 'one-factor',
   ) {}
 
   /** Files read without a run.started event (not runs: they are left out of every group). */
@@ -192,9 +314,9 @@ export class StatsCollector {
       this.noStart++;
       return false;
     }
-    const k = groupKey(s, this.grouping);
+    const { key: k, factors } = groupOf(s, this.grouping);
     let acc = this.groups.get(k);
-    if (!acc) this.groups.set(k, (acc = { runs: [], words: new Map(), emoji: new Map() }));
+    if (!acc) this.groups.set(k, (acc = { factors, batch: this.grouping.kind === 'default' && isBatchRun(s), runs: [], words: new Map(), emoji: new Map() }));
     acc.runs.push(s);
     foldCounts(acc.words, s.words);
     foldCounts(acc.emoji, s.emoji);
@@ -216,31 +338,35 @@ export class StatsCollector {
     const attractors = [...new Set([...verdicts.values()].flatMap((v) => v.attractors))].sort();
     const keys = [...this.groups.keys()].sort();
     for (const acc of this.groups.values()) acc.runs.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-    const groups = keys.map((k) => groupStats(k, this.groups.get(k)!, attractors, this.table, verdicts, source));
-    const head = { source: source.kind, ...(source.kind === 'judge' ? { judge: source.judge } : {}) };
-    const comparisons: Comparison[] = [];
-    if (groups.length > MAX_COMPARED_GROUPS) return { ...head, groups, attractors, comparisons, skipped: this.noStart };
-    for (const attractor of attractors) {
-      for (let i = 0; i < groups.length; i++) {
-        for (let j = i + 1; j < groups.length; j++) {
-          const g = groups[i]!;
-          const h = groups[j]!;
-          const m = g.incidence[attractor]!.n ?? g.analysed;
-          const n = h.incidence[attractor]!.n ?? h.analysed;
-          if (m === 0 || n === 0) continue;
-          const x = g.incidence[attractor]!.count;
-          const y = h.incidence[attractor]!.count;
-          comparisons.push({ attractor, a: g.key, b: h.key, countA: x, runsA: m, countB: y, runsB: n, p: fisherExact(x, m - x, y, n - y) });
-        }
-      }
-    }
-    return { ...head, groups, attractors, comparisons, skipped: this.noStart };
+    const computed = keys.map((k) => groupStats(k, this.groups.get(k)!, attractors, this.table, verdicts, source));
+    const groups = computed.map((c) => c.stats);
+    const leftOut = pairsLeftOut(groups, this.compare);
+    const { tests, plan } = compareGroups(groups, attractors, this.compare, leftOut);
+    const survival = survivalTests(groups, computed.map((c) => c.observations), attractors, this.compare, leftOut === undefined);
+    return {
+      source: source.kind,
+      ...(source.kind === 'judge' ? { judge: source.judge } : {}),
+      grouping: describeGrouping(this.grouping, keys.map((k) => this.groups.get(k)!)),
+      groups,
+      attractors,
+      comparisons: tests,
+      comparisonPlan: plan,
+      logRank: survival.logRank,
+      logRankPairs: survival.pairs,
+      skipped: this.noStart,
+    };
   }
 }
 
 /** Group run summaries and compute every statistic (see StatsCollector; the summaries' word and emoji maps are emptied). */
-export function computeStats(summaries: readonly RunSummary[], grouping: Grouping, table: TableOptions = {}, source: VerdictSource = { kind: 'detector' }): StatsResult {
-  const c = new StatsCollector(grouping, table, source);
+export function computeStats(
+  summaries: readonly RunSummary[],
+  grouping: Grouping,
+  table: TableOptions = {},
+  source: VerdictSource = { kind: 'detector' },
+  compare: 'one-factor' | 'all' = 'one-factor',
+): StatsResult {
+  const c = new StatsCollector(grouping, table, source, compare);
   for (const s of summaries) c.add(s);
   return c.result();
 }

@@ -17,6 +17,8 @@ export interface GatherOptions {
   table: TableOptions;
   /** Whose verdicts count (default: the detectors' analysis in the logs). */
   source?: VerdictSource;
+  /** Which pairs of groups the Fisher and pairwise log-rank tests compare (default: those differing in one factor). */
+  compare?: 'one-factor' | 'all';
   /** One line of warning for stderr (without the "warning: " prefix). */
   warn: (line: string) => void;
 }
@@ -28,7 +30,7 @@ export interface GatherOptions {
  */
 export async function gatherStats(o: GatherOptions): Promise<{ result: StatsResult; runs: RunSummary[] }> {
   const files = await findLogsOrFail(o.paths, o.labels);
-  const collector = new StatsCollector(o.grouping, o.table, o.source);
+  const collector = new StatsCollector(o.grouping, o.table, o.source, o.compare);
   const fields = new FieldCheck(o.grouping);
   const runs: RunSummary[] = [];
   await loadRunFiles(files, o.summary, {

@@ -48,18 +48,130 @@ function render(value: unknown): string {
   return String(value);
 }
 
-export function groupKey(s: RunSummary, grouping: Grouping): string {
+/** A run's group: its factors (name → value) and the readable key built from them. */
+export interface GroupLabel {
+  key: string;
+  /** Factor → value: scenario, pairing or models, temperature, forkTurn, forkCondition; or the --by fields. */
+  factors: Record<string, string>;
+}
+
+/** Cell fields that are replicates of one condition, not conditions: pooled in the default grouping. */
+const POOLED_CELL_FIELDS = new Set(['index', 'scenario', 'scenarioFile', 'pairing', 'repetition', 'seed', 'fork']);
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The run's batch cell (`meta.cell` as a batch writes it: with a scenario and a pairing), else undefined. */
+function batchCell(s: RunSummary): Record<string, unknown> | undefined {
+  const cell = isRecord(s.started?.meta) ? s.started.meta.cell : undefined;
+  return isRecord(cell) && typeof cell.scenario === 'string' && 'pairing' in cell ? cell : undefined;
+}
+
+/** The fork facts of a forked run: from its cell, else from `meta.fork`. */
+function forkFacts(s: RunSummary, cell: Record<string, unknown> | undefined): { atTurn: unknown; condition: unknown } | undefined {
+  const meta = s.started?.meta;
+  const fork = isRecord(cell?.fork) ? cell.fork : isRecord(meta) && isRecord(meta.fork) ? meta.fork : undefined;
+  return fork && fork.atTurn !== undefined ? { atTurn: fork.atTurn, condition: fork.condition } : undefined;
+}
+
+/**
+ * The default condition of a run. A batch run: its matrix cell (scenario × pairing × parameter values such as
+ * temperature), repetitions, seeds and plan positions pooled; with the scenario's own agents (no pairing) the
+ * agents' models stand for the pairing. A run outside a batch: scenario name × agents' models. A forked run
+ * adds the fork turn and condition.
+ */
+function defaultFactors(s: RunSummary): Record<string, string> {
+  const started = s.started!;
+  const cell = batchCell(s);
+  const factors: Record<string, string> = {};
+  if (cell) {
+    factors.scenario = render(cell.scenario);
+    if (Array.isArray(cell.pairing)) factors.pairing = render(cell.pairing);
+    else factors.models = render(started.agents);
+    for (const [k, v] of Object.entries(cell)) if (!POOLED_CELL_FIELDS.has(k) && v !== undefined) factors[k] = render(v);
+  } else {
+    factors.scenario = typeof started.scenario.name === 'string' ? started.scenario.name : '(unnamed)';
+    factors.models = render(started.agents);
+  }
+  const fork = forkFacts(s, cell);
+  if (fork) {
+    factors.forkTurn = render(fork.atTurn);
+    factors.forkCondition = render(fork.condition);
+  }
+  return factors;
+}
+
+/** A default group's key: "chat · blissy × wedder · T=0.7 · fork at 8: resample". */
+function defaultKey(f: Readonly<Record<string, string>>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(f)) {
+    if (k === 'scenario' || k === 'pairing' || k === 'models') parts.push(v);
+    else if (k === 'temperature') parts.push(`T=${v}`);
+    else if (k === 'forkTurn') parts.push(`fork at ${v}: ${f.forkCondition ?? '?'}`);
+    else if (k !== 'forkCondition') parts.push(`${k}=${v}`);
+  }
+  return parts.join(' · ');
+}
+
+export function groupOf(s: RunSummary, grouping: Grouping): GroupLabel {
   switch (grouping.kind) {
     case 'none':
-      return 'all';
+      return { key: 'all', factors: {} };
     case 'default': {
-      if (!s.started) return '(unknown)';
-      const name = typeof s.started.scenario.name === 'string' ? s.started.scenario.name : '(unnamed)';
-      return `${name} · ${render(s.started.agents)}`;
+      if (!s.started) return { key: '(unknown)', factors: {} };
+      const factors = defaultFactors(s);
+      return { key: defaultKey(factors), factors };
     }
     case 'fields': {
       const view = groupView(s);
-      return grouping.paths.map((p) => (grouping.paths.length > 1 ? `${p.join('.')}=${render(lookup(view, p))}` : render(lookup(view, p)))).join(' · ');
+      const values = grouping.paths.map((p) => [p.join('.'), render(lookup(view, p))] as const);
+      return { key: values.map(([name, v]) => (values.length > 1 ? `${name}=${v}` : v)).join(' · '), factors: Object.fromEntries(values) };
+    }
+    default: {
+      const never: never = grouping;
+      return never;
+    }
+  }
+}
+
+export function groupKey(s: RunSummary, grouping: Grouping): string {
+  return groupOf(s, grouping).key;
+}
+
+/** Whether a run is grouped by its batch cell under the default grouping. */
+export function isBatchRun(s: RunSummary): boolean {
+  return batchCell(s) !== undefined;
+}
+
+/** The grouping a result used, for the line printed above every table. */
+export interface GroupingUsed {
+  description: string;
+  /** The factors groups are told apart by (union over the groups, in key order). */
+  factors: string[];
+}
+
+const FACTOR_WORDS: Record<string, string> = { scenario: 'scenario', pairing: 'pairing', models: "agents' models", temperature: 'temperature', forkTurn: 'fork turn', forkCondition: 'fork condition' };
+
+/** Factor names in first-seen order over the groups. */
+function unionFactors(groups: readonly { factors: Readonly<Record<string, string>> }[]): string[] {
+  return [...new Set(groups.flatMap((g) => Object.keys(g.factors)))];
+}
+
+/** Describe the grouping used, from the groups found (`batch`: grouped by their batch cell). */
+export function describeGrouping(grouping: Grouping, groups: readonly { factors: Readonly<Record<string, string>>; batch: boolean }[]): GroupingUsed {
+  const factors = unionFactors(groups);
+  const words = (names: readonly string[]) => names.map((n) => FACTOR_WORDS[n] ?? n).join(' × ');
+  switch (grouping.kind) {
+    case 'none':
+      return { description: 'one group of every run (--by none)', factors: [] };
+    case 'fields':
+      return { description: `by ${words(factors)} (--by)`, factors };
+    case 'default': {
+      const batch = groups.filter((g) => g.batch);
+      const other = groups.filter((g) => !g.batch);
+      const parts: string[] = [];
+      if (batch.length > 0) parts.push(`${other.length > 0 ? 'batch runs by ' : ''}the cells of the batch matrix: ${words(unionFactors(batch))} (repetitions and seeds pooled)`);
+      if (other.length > 0) parts.push(`${batch.length > 0 ? 'other runs by ' : ''}${words(unionFactors(other))}`);
+      return { description: parts.join('; '), factors };
     }
     default: {
       const never: never = grouping;

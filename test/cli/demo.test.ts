@@ -16,7 +16,7 @@ describe.concurrent('arena demo (the new-user path)', { timeout: 90_000 }, () =>
     expect(res.stderr).not.toContain('    at ');
     expect(res.code).toBe(0);
     const out = lastJsonLine(res.stdout) as Record<string, unknown>;
-    expect(Object.keys(out).sort()).toEqual(['runDir', 'runId', 'status', 'stopReason', 'turns']);
+    expect(Object.keys(out).sort()).toEqual(['attractors', 'runDir', 'runId', 'status', 'stopReason', 'turns']);
     expect(out).toMatchObject({ status: 'completed', stopReason: 'max_turns', turns: 12 });
     expect(out.runDir).toBe(join(runsDir, out.runId as string));
     // Under --json, stdout holds nothing but that line (the transcript goes to stderr).
@@ -37,6 +37,11 @@ describe.concurrent('arena demo (the new-user path)', { timeout: 90_000 }, () =>
     const text = (from: number, to: number) => turns.slice(from - 1, to).map((e) => e.text).join(' ');
     expect(text(2, 7)).not.toMatch(/consciousness|gratitude|🌀|eternal/);
     expect(text(11, 12)).toMatch(/consciousness|gratitude|🌀|eternal|universe|love|✨|🙏|silence/);
+    // The JSON names the attractors the run entered, with the first turn of each, as the log's attractor.entered say.
+    const first = new Map<string, number>();
+    for (const e of events) if (e.type === 'attractor.entered' && !first.has(e.attractor)) first.set(e.attractor, e.turn);
+    expect(first.has('spiritual_bliss')).toBe(true);
+    expect(out.attractors).toEqual([...first].map(([name, onsetTurn]) => ({ name, onsetTurn })).sort((a, b) => a.onsetTurn - b.onsetTurn || a.name.localeCompare(b.name)));
   });
 
   it('is the same conversation under the same seed, and another with another seed', async (ctx) => {

@@ -51,7 +51,7 @@ describe('arena resume after a crash', () => {
     const res = await runCli(['resume', runDir, '--json', '--quiet'], { cwd: dir });
     expect(res.stderr).not.toMatch(/\n\s+at /);
     expect(res.code).toBe(0);
-    expect(lastJsonLine(res.stdout)).toEqual({ runId, runDir, status: 'completed', stopReason: 'max_turns', turns: MAX_TURNS });
+    expect(lastJsonLine(res.stdout)).toEqual({ runId, runDir, status: 'completed', stopReason: 'max_turns', turns: MAX_TURNS, attractors: [] });
 
     const log = await readRunLog(file);
     expect(log.problems).toEqual([]);
@@ -100,11 +100,11 @@ describe('arena resume after a crash', () => {
     const again = await runCli(['resume', runDir, '--json'], { cwd: dir });
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/already completed/);
-    expect(lastJsonLine(again.stdout)).toEqual({ runId, runDir, status: 'completed', stopReason: 'max_turns', turns: 2 });
+    expect(lastJsonLine(again.stdout)).toEqual({ runId, runDir, status: 'completed', stopReason: 'max_turns', turns: 2, attractors: [] });
 
     const extended = await runCli(['resume', runDir, '--json', '--quiet', '--max-turns', '4'], { cwd: dir });
     expect(extended.code).toBe(0);
-    expect(lastJsonLine(extended.stdout)).toEqual({ runId, runDir, status: 'completed', stopReason: 'max_turns', turns: 4 });
+    expect(lastJsonLine(extended.stdout)).toEqual({ runId, runDir, status: 'completed', stopReason: 'max_turns', turns: 4, attractors: [] });
     const log = await readRunLog(join(runDir, 'events.jsonl'));
     expect(log.events.filter((e) => e.type === 'turn.completed').map((e) => [e.turn, e.text])).toEqual([1, 2, 3, 4].map((t) => [t, expectedText(t)]));
   });

@@ -20,7 +20,8 @@ interface Stats {
   judge?: { backend: string; model: string };
   groups: { key: string; runs: number; analysed: number; unanalysed: number; incidence: Record<string, Incidence>; onset: Record<string, { n: number; median: number | null }>; survival: Record<string, { turn: number; survival: number }[]> }[];
   attractors: string[];
-  comparisons: { attractor: string; countA: number; runsA: number; countB: number; runsB: number }[];
+  comparisons: { attractor: string; a: string; b: string; countA: number; runsA: number; countB: number; runsB: number; p: number; pHolm: number }[];
+  comparisonPlan: { pairs: string; pairsOffFactor: number; uninformative: number };
 }
 interface Agreement {
   judge: { backend: string; model: string };
@@ -79,10 +80,18 @@ describe('arena stats --source judge', () => {
 
   it('changes the Fisher comparison denominators to the runs with a verdict', async () => {
     const s = await stats('--source', 'judge', MINI, '--by', 'runId');
-    const single = s.comparisons.find((c) => c.attractor === 'bliss' && c.runsA === 1 && c.runsB === 1);
-    expect(single).toBeDefined();
+    // bliss has a verdict in 7 runs (r0 r1 r2 r8 r9 entered, r3 r4 did not): each is a group of one run. Only a
+    // pair of one that entered and one that did not can differ (5 × 2 tables); the other 11 pairs are left out.
+    const bliss = s.comparisons.filter((c) => c.attractor === 'bliss');
+    expect(bliss).toHaveLength(10);
+    for (const c of bliss) expect([c.runsA, c.runsB, c.countA + c.countB]).toEqual([1, 1, 1]);
     // A run with no verdict (r5, r6, r7) is in no comparison of bliss.
-    expect(s.comparisons.filter((c) => c.attractor === 'bliss')).toHaveLength((7 * 6) / 2);
+    expect(bliss.filter((c) => ['r5', 'r6', 'r7'].includes(c.a) || ['r5', 'r6', 'r7'].includes(c.b))).toEqual([]);
+    // farewell: verdicts in 6 runs, one entered: 5 tables tested, 10 left out.
+    expect(s.comparisons.filter((c) => c.attractor === 'farewell')).toHaveLength(5);
+    expect(s.comparisonPlan).toEqual({ pairs: 'one-factor', pairsOffFactor: 0, uninformative: 11 + 10 });
+    // Holm over the 15 tests: each 1-vs-1 table has p = 1, so every adjusted p is 1 too.
+    for (const c of s.comparisons) expect([c.p, c.pHolm]).toEqual([1, 1]);
   });
 
   it('says in the table which judge counts and how many runs were left out, and warns about the gaps', async () => {

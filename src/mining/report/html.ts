@@ -86,11 +86,10 @@ export async function renderReport(result: StatsResult, summaries: readonly RunS
   const title = options.title ?? 'persona-arena report';
   const source: ChosenSource = result.judge ? { kind: 'judge', judge: result.judge } : { kind: 'detector' };
   const judged = source.kind === 'judge';
-  const grouping = describeGrouping(result, options.grouping);
   const body: string[] = [
     `<h1>${esc(title)}</h1>`,
     `<p class="note">${summaries.length} runs in ${result.groups.length} conditions · generated ${esc((options.generatedAt ?? new Date()).toISOString())}</p>`,
-    `<p id="grouping"><strong>Conditions:</strong> ${esc(grouping)}</p>`,
+    `<p id="grouping"><strong>Conditions:</strong> ${esc(result.grouping.description)}</p>`,
     `<p id="source"><strong>Attractor verdicts:</strong> ${esc(describeSource(source))}${judged ? '. A run whose judgement is missing, failed or does not cover every turn is left out of the attractors it did not find (counted as left out, never as absent).' : '.'}</p>`,
   ];
   const counted = (g: GroupStats, a: string) => g.incidence[a]!.n ?? g.analysed;
@@ -172,37 +171,29 @@ export async function renderReport(result: StatsResult, summaries: readonly RunS
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${STYLE}</style></head><body>\n${body.join('\n')}\n</body></html>\n`;
 }
 
-/** What the conditions are: the grouping the statistics used, in words. */
-function describeGrouping(result: StatsResult, grouping: Grouping): string {
-  const described = (result as { grouping?: { description?: string } }).grouping?.description;
-  if (described) return described;
-  switch (grouping.kind) {
-    case 'none':
-      return 'all runs in one group';
-    case 'fields':
-      return `grouped by ${grouping.paths.map((p) => p.join('.')).join(' × ')}`;
-    default:
-      return 'grouped by scenario and the agents\' models';
-  }
+/** The log-rank line under a survival figure. */
+function logRankLine(result: StatsResult, attractor: string): string {
+  const lr = result.logRank[attractor];
+  if (!lr) return '';
+  return `Log-rank test across the ${lr.groups.filter((g) => g.n > 0).length} conditions: χ² = ${lr.chiSquare.toFixed(2)}, df = ${lr.df}, p = ${pValue(lr.p)}.`;
 }
 
-/** The log-rank line under a survival figure, when the statistics carry one. */
-function logRankLine(result: StatsResult, attractor: string): string {
-  const lr = (result as { logRank?: Record<string, { chiSquare: number; df: number; p: number } | null> }).logRank?.[attractor];
-  if (!lr) return '';
-  return `Log-rank test across conditions: χ² = ${lr.chiSquare.toFixed(2)}, df = ${lr.df}, p = ${lr.p < 0.0001 ? lr.p.toExponential(2) : lr.p.toFixed(4)}.`;
-}
+const pValue = (x: number) => (x < 0.0001 ? x.toExponential(2) : x.toFixed(4));
 
 function comparisonsBlock(result: StatsResult): string {
-  if (result.comparisons.length === 0) return '';
-  const rows = result.comparisons as readonly (StatsResult['comparisons'][number] & { pHolm?: number; factor?: string })[];
-  const holm = rows.some((c) => c.pHolm !== undefined);
-  const p = (x: number) => (x < 0.0001 ? x.toExponential(2) : x.toFixed(4));
-  const head = ['attractor', 'condition A', 'condition B', ...(holm ? ['differs in'] : []), 'A', 'B', 'p', ...(holm ? ['p (Holm)'] : [])];
-  return [
-    `<h3 id="comparisons">Comparisons of incidence (Fisher exact test, two-sided${holm ? '; Holm-adjusted over the table' : ''})</h3>`,
-    table(head, rows.map((c) => [c.attractor, c.a, c.b, ...(holm ? [c.factor ?? '–'] : []), `${c.countA}/${c.runsA}`, `${c.countB}/${c.runsB}`, p(c.p), ...(holm ? [p(c.pHolm!)] : [])])),
-  ].join('\n');
+  if (result.groups.length < 2 || result.attractors.length === 0) return '';
+  const plan = result.comparisonPlan;
+  const which = plan.pairs === 'all' ? 'every pair of conditions' : 'pairs of conditions that differ in exactly one factor';
+  const out = [`<h3 id="comparisons">Comparisons of incidence: Fisher exact test (two-sided) between ${which}, Holm-adjusted over the ${result.comparisons.length} tests</h3>`];
+  if (result.comparisons.length > 0) {
+    out.push(table(['attractor', 'differs in', 'condition A', 'condition B', 'A', 'B', 'p', 'Holm p'], result.comparisons.map((c) => [c.attractor, c.factor ?? '(several)', c.a, c.b, `${c.countA}/${c.runsA}`, `${c.countB}/${c.runsB}`, pValue(c.p), pValue(c.pHolm)])));
+  }
+  const leftOut: string[] = [];
+  if (plan.leftOut) leftOut.push(`no comparison: ${plan.leftOut}`);
+  if (plan.pairsOffFactor > 0) leftOut.push(`${plan.pairsOffFactor} pairs of conditions that differ in more than one factor (arena stats --compare all tests them)`);
+  if (plan.uninformative > 0) leftOut.push(`${plan.uninformative} tables where no run entered in either condition, or every run did in both (no test can tell them apart)`);
+  if (leftOut.length > 0) out.push(`<p class="note">Left out: ${esc(leftOut.join('; '))}.</p>`);
+  return out.join('\n');
 }
 
 async function trajectorySection(t: TrajectoryReading): Promise<string> {

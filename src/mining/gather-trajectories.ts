@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import type { RunStarted } from '../runlog/events.js';
 import { findLogsOrFail } from './find-logs.js';
 import { groupKey, type Grouping } from './group-key.js';
 import { emptySummary } from './run-summary.js';
@@ -12,6 +13,19 @@ export interface GatherTrajectoriesOptions extends TrajectoryOptions {
   /** The embedding model whose vectors to use (default: the one most turns were embedded with). */
   model?: string;
   warn: (line: string) => void;
+}
+
+/**
+ * Who speaks for each agent: in a batch run, the plan's model ids of its pairing (two scripted models of one
+ * generator kind are different models there); elsewhere backend:model.
+ */
+function modelsOf(started: RunStarted): Map<string, string> {
+  const cell = (started.meta as { cell?: { pairing?: unknown } } | undefined)?.cell;
+  const pairing = cell?.pairing;
+  if (Array.isArray(pairing) && pairing.length === started.agents.length && pairing.every((m) => typeof m === 'string')) {
+    return new Map(started.agents.map((a, i) => [a.id, pairing[i] as string]));
+  }
+  return new Map(started.agents.map((a) => [a.id, `${a.backend}:${a.model}`]));
 }
 
 export type TrajectoryReading = TrajectoryResult & { embeddingModel: string; runsRead: number; runsWithout: number };
@@ -47,7 +61,7 @@ export async function readTrajectories(o: GatherTrajectoriesOptions): Promise<Tr
       runId: started.runId,
       condition: groupKey(summary, o.grouping),
       scenario: typeof started.scenario.name === 'string' ? started.scenario.name : '(unnamed)',
-      models: new Map(started.agents.map((a) => [a.id, `${a.backend}:${a.model}`])),
+      models: modelsOf(started),
       turns,
     });
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,32 @@ describe('arena stats --trajectories', () => {
     ]);
     for (const p of pull) expect(Math.abs(p.mean!)).toBeLessThan(0.35);
   });
+
+  it('tells the models of a batch apart by the plan’s model ids, though both are scripted drift generators', async () => {
+    const b = join(dir, 'b');
+    mkdirSync(b);
+    writeFileSync(join(b, 'chat.yaml'), `name: chat\nagents:\n  - {id: ada, backend: scripted, generator: {kind: cycle, templates: [x]}}\n  - {id: bo, backend: scripted, generator: {kind: cycle, templates: [x]}}\nlimits: {maxTurns: 8}\n`);
+    writeFileSync(
+      join(b, 'plan.yaml'),
+      `name: tj\nscenarios: [chat.yaml]\nmodels:\n  - {id: blissy, backend: scripted, generator: {kind: drift, from: research, to: bliss, onsetTurn: 3, rampTurns: 2}}\n  - {id: plain, backend: scripted, generator: {kind: drift, from: research, to: smalltalk, onsetTurn: 40}}\npairings: {selfPlay: true, mixedPlay: true}\nrepetitions: 2\n`,
+    );
+    const run = await runCli(['batch', 'plan.yaml', '--runs-dir', 'out', '--embeddings', 'offline', '--quiet', '--json'], { cwd: b });
+    expect(run.code, run.stderr).toBe(0);
+    const r = await runCli(['stats', join(b, 'out'), '--trajectories', '--json'], { cwd: b });
+    expect(r.code, r.stderr).toBe(0);
+    const t = lastJsonLine(r.stdout) as TrajectoryReading;
+    expect(t.conditions.map((c) => [c.play, c.runs, c.models])).toEqual([
+      ['self-play', 2, ['blissy']],
+      ['mixed', 2, ['blissy', 'plain']],
+      ['self-play', 2, ['plain']],
+    ]);
+    const mixed = t.conditions.find((c) => c.play === 'mixed')!;
+    expect(mixed.partnerPull.map((p) => [p.model, p.partner, p.n])).toEqual([
+      ['blissy', 'plain', 2],
+      ['plain', 'blissy', 2],
+    ]);
+    for (const p of mixed.partnerPull) expect(Number.isFinite(p.mean)).toBe(true);
+  }, 120_000);
 
   it('prints a table, and says how to get embeddings when the runs have none', async () => {
     const r = await runCli(['stats', join(dir, 'runs'), '--trajectories'], { cwd: dir });

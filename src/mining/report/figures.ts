@@ -113,7 +113,7 @@ export function survivalSpec(attractor: string, curves: readonly SurvivalCurve[]
   const label = (c: SurvivalCurve) => `${c.condition} — ${c.entered}/${c.runs} entered, median onset ${c.median ?? 'not reached'}`;
   const values = drawn.flatMap((c) => [{ turn: 0, survival: 1, lower: 1, upper: 1 }, ...c.points].map((p) => ({ ...p, condition: label(c) })));
   const order = drawn.map(label);
-  const colour = { field: 'condition', type: 'nominal', sort: order, title: 'condition', scale: { scheme: 'tableau10' }, legend: { labelLimit: 900, symbolType: 'stroke', symbolSize: 400, symbolOpacity: 1, symbolStrokeWidth: 3 } };
+  const colour = { field: 'condition', type: 'nominal', sort: order, title: 'condition', scale: { scheme: order.length > 10 ? 'tableau20' : 'tableau10' }, legend: { labelLimit: 900, symbolType: 'stroke', symbolSize: 400, symbolOpacity: 1, symbolStrokeWidth: 3 } };
   const x = { field: 'turn', type: 'quantitative', title: 'turn', axis: { tickMinStep: 1 } };
   return {
     notDrawn,
@@ -152,7 +152,7 @@ export interface ScatterPoint {
  */
 export function trajectorySpec(points: readonly ScatterPoint[], centroids: readonly ScatterPoint[], axes: { explained: [number, number]; note: string }): TopLevelSpec {
   const order = [...new Set([...centroids.map((c) => c.condition), ...points.map((p) => p.condition)])];
-  const colour = { field: 'condition', type: 'nominal', sort: order, title: 'condition', scale: { scheme: 'tableau10' }, legend: { labelLimit: 900, symbolOpacity: 1, symbolSize: 120 } };
+  const colour = { field: 'condition', type: 'nominal', sort: order, title: 'condition', scale: { scheme: order.length > 10 ? 'tableau20' : 'tableau10' }, legend: { labelLimit: 900, symbolOpacity: 1, symbolSize: 120 } };
   return withConfig({
     title: { text: 'Where conversations go in embedding space', subtitle: `turn embeddings projected on their first two principal components; large marks: each condition's end-state centroid · ${axes.note}` },
     width: FIGURE_WIDTH,
@@ -191,7 +191,7 @@ export interface CommitmentPoint {
 /** Commitment curves: for each fork turn, the share of children that entered, with Wilson intervals. */
 export function commitmentSpec(title: string, points: readonly CommitmentPoint[], threshold: number): TopLevelSpec {
   const order = [...new Set(points.map((p) => p.series))];
-  const colour = { field: 'series', type: 'nominal', sort: order, title: 'attractor · perturbation', scale: { scheme: 'tableau10' }, legend: { labelLimit: 900, symbolOpacity: 1 } };
+  const colour = { field: 'series', type: 'nominal', sort: order, title: 'attractor · perturbation', scale: { scheme: order.length > 10 ? 'tableau20' : 'tableau10' }, legend: { labelLimit: 900, symbolOpacity: 1 } };
   const x = { field: 'atTurn', type: 'quantitative', title: 'fork turn', scale: { zero: false, padding: 16 }, axis: { tickMinStep: 1 } };
   return withConfig({
     title: { text: title, subtitle: `share of forked children that entered after the fork turn, Wilson 95% intervals; dashed: ${threshold}` },
@@ -225,7 +225,7 @@ export function lineSpec(title: string, subtitle: string, points: readonly LineP
     encoding: {
       x: { field: 'turn', type: 'quantitative', title: 'turn', axis: { tickMinStep: 1 } },
       y: { field: 'value', type: 'quantitative', title: yTitle, ...(yDomain ? { scale: { domain: yDomain } } : {}) },
-      color: { field: 'series', type: 'nominal', sort: order, title: 'condition', scale: { scheme: 'tableau10' }, legend: { labelLimit: 900, symbolType: 'stroke', symbolOpacity: 1 } },
+      color: { field: 'series', type: 'nominal', sort: order, title: 'condition', scale: { scheme: order.length > 10 ? 'tableau20' : 'tableau10' }, legend: { labelLimit: 900, symbolType: 'stroke', symbolOpacity: 1 } },
       strokeDash: { field: 'series', type: 'nominal', sort: order, title: 'condition' },
     },
   });

@@ -110,59 +110,117 @@ function mean(vectors: readonly Float64Array[], dims: number): Float64Array {
   return out;
 }
 
+/** Eigenvalues and eigenvectors (columns) of a small symmetric matrix, by cyclic Jacobi rotations. */
+function symmetricEigen(a: number[][]): { values: number[]; vectors: number[][] } {
+  const n = a.length;
+  const m = a.map((row) => [...row]);
+  const v: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) off += m[i]![j]! ** 2;
+    if (off < 1e-24) break;
+    for (let p = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++) {
+        if (Math.abs(m[p]![q]!) < 1e-300) continue;
+        const theta = (m[q]![q]! - m[p]![p]!) / (2 * m[p]![q]!);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const mkp = m[k]![p]!;
+          const mkq = m[k]![q]!;
+          m[k]![p] = c * mkp - s * mkq;
+          m[k]![q] = s * mkp + c * mkq;
+        }
+        for (let k = 0; k < n; k++) {
+          const mpk = m[p]![k]!;
+          const mqk = m[q]![k]!;
+          m[p]![k] = c * mpk - s * mqk;
+          m[q]![k] = s * mpk + c * mqk;
+        }
+        for (let k = 0; k < n; k++) {
+          const vkp = v[k]![p]!;
+          const vkq = v[k]![q]!;
+          v[k]![p] = c * vkp - s * vkq;
+          v[k]![q] = s * vkp + c * vkq;
+        }
+      }
+    }
+  }
+  return { values: m.map((row, i) => row[i]!), vectors: v };
+}
+
+/** Orthonormalise the vectors in place (modified Gram–Schmidt); a vector that vanishes is replaced by zeros. */
+function orthonormalise(vs: Float64Array[]): void {
+  for (let j = 0; j < vs.length; j++) {
+    const v = vs[j]!;
+    for (let i = 0; i < j; i++) {
+      const p = dot(v, vs[i]!);
+      for (let d = 0; d < v.length; d++) v[d]! -= p * vs[i]![d]!;
+    }
+    const norm = Math.sqrt(dot(v, v));
+    for (let d = 0; d < v.length; d++) v[d] = norm > 1e-12 ? v[d]! / norm : 0;
+  }
+}
+
 /**
- * The top two principal components of the rows (already centred), by power iteration on the covariance with
- * deflation. The start vector is fixed and each component's sign is set so that its largest coordinate is
- * positive: the same vectors give the same picture every time.
+ * The top `k` principal components of the rows (already centred), by block (subspace) iteration on the
+ * covariance with a block of k + 6 vectors (at most 12 passes, fewer once the leading values settle) and a Rayleigh–Ritz step: each pass costs one sweep over the rows,
+ * and the error falls with the ratio of the (k + 7)-th to the k-th eigenvalue, not of the 2nd to the 1st as
+ * plain power iteration's does. The start block is fixed and each component's sign is set so that its largest
+ * coordinate is positive: the same vectors give the same picture every time.
  */
 export function principalComponents(rows: readonly Float64Array[], dims: number, k = 2): { components: Float64Array[]; variances: number[]; total: number } {
-  const covTimes = (v: Float64Array): Float64Array => {
-    const out = new Float64Array(dims);
-    for (const r of rows) {
-      const p = dot(r, v);
-      if (p !== 0) for (let i = 0; i < dims; i++) out[i]! += p * r[i]!;
-    }
-    const n = Math.max(1, rows.length);
-    for (let i = 0; i < dims; i++) out[i]! /= n;
-    return out;
-  };
+  const n = Math.max(1, rows.length);
   let total = 0;
   for (const r of rows) total += dot(r, r);
-  total /= Math.max(1, rows.length);
-  const components: Float64Array[] = [];
-  const variances: number[] = [];
-  for (let c = 0; c < k; c++) {
-    let v: Float64Array = new Float64Array(dims);
-    for (let i = 0; i < dims; i++) v[i] = 1 + ((i * 7919 + c * 104729) % 97) / 97;
-    let lambda = 0;
-    for (let iter = 0; iter < 300; iter++) {
-      for (const prev of components) {
-        const p = dot(v, prev);
-        for (let i = 0; i < dims; i++) v[i]! -= p * prev[i]!;
+  total /= n;
+  const width = Math.min(dims, k + 6);
+  /** C·V for the covariance C = XᵀX / n, in one pass over the rows. */
+  const covTimes = (vs: readonly Float64Array[]): Float64Array[] => {
+    const out = vs.map(() => new Float64Array(dims));
+    const proj = new Float64Array(vs.length);
+    for (const r of rows) {
+      for (let j = 0; j < vs.length; j++) proj[j] = dot(r, vs[j]!);
+      for (let j = 0; j < vs.length; j++) {
+        const p = proj[j]!;
+        if (p === 0) continue;
+        const o = out[j]!;
+        for (let i = 0; i < dims; i++) o[i]! += p * r[i]!;
       }
-      const norm = Math.sqrt(dot(v, v));
-      if (norm === 0) break;
-      for (let i = 0; i < dims; i++) v[i]! /= norm;
-      const next = covTimes(v);
-      for (const prev of components) {
-        const p = dot(next, prev);
-        for (let i = 0; i < dims; i++) next[i]! -= p * prev[i]!;
-      }
-      const nextLambda = Math.sqrt(dot(next, next));
-      const converged = Math.abs(nextLambda - lambda) <= 1e-10 * Math.max(1, nextLambda);
-      lambda = nextLambda;
-      if (nextLambda === 0) break;
-      for (let i = 0; i < dims; i++) next[i]! /= nextLambda;
-      v = next;
-      if (converged && iter > 5) break;
     }
+    for (const o of out) for (let i = 0; i < dims; i++) o[i]! /= n;
+    return out;
+  };
+  let block: Float64Array[] = Array.from({ length: width }, (_, j) => Float64Array.from({ length: dims }, (_, i) => (((i + 1) * 7919 + (j + 1) * 104729) % 1009) / 1009 - 0.5));
+  orthonormalise(block);
+  let previous: number[] = [];
+  for (let iter = 0; iter < 12; iter++) {
+    block = covTimes(block);
+    // Ritz values: the norms after one multiplication track the leading eigenvalues.
+    const norms = block.slice(0, k).map((v) => Math.sqrt(dot(v, v)));
+    orthonormalise(block);
+    const settled = previous.length === k && norms.every((x, i) => Math.abs(x - previous[i]!) <= 1e-6 * Math.max(1e-12, x));
+    previous = norms;
+    if (settled && iter >= 2) break;
+  }
+  // Rayleigh–Ritz: the covariance seen in the block's span, diagonalised.
+  const cb = covTimes(block);
+  const h = block.map((u) => cb.map((w) => dot(u, w)));
+  const { values, vectors } = symmetricEigen(h);
+  const order = values.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]).slice(0, k);
+  const components = order.map(([, col]) => {
+    const v = new Float64Array(dims);
+    block.forEach((u, j) => {
+      const w = vectors[j]![col]!;
+      for (let i = 0; i < dims; i++) v[i]! += w * u[i]!;
+    });
     let largest = 0;
     for (let i = 0; i < dims; i++) if (Math.abs(v[i]!) > Math.abs(v[largest]!)) largest = i;
     if (v[largest]! < 0) for (let i = 0; i < dims; i++) v[i] = -v[i]!;
-    components.push(v);
-    variances.push(lambda);
-  }
-  return { components, variances, total };
+    return v;
+  });
+  return { components, variances: order.map(([v]) => Math.max(0, v)), total };
 }
 
 const round = (x: number, places = 4) => {

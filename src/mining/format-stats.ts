@@ -28,7 +28,7 @@ export function medianOnsetText(m: GroupStats['medianOnset'][string] | undefined
 }
 
 const pValue = (p: number) => (p < 0.0001 ? p.toExponential(2) : p.toFixed(4));
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+export const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 function groupBlock(g: GroupStats, r: StatsResult, md: boolean): string {
   const attractors = r.attractors;

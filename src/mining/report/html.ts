@@ -5,6 +5,7 @@ import { groupKey, type Grouping } from '../group-key.js';
 import { observedTurns, type RunSummary } from '../run-summary.js';
 import { describeSource, verdictsOf, type ChosenSource } from '../verdict-source.js';
 import { esc } from './escape.js';
+import { plural } from '../format-stats.js';
 import { heatmapSpec, incidenceMatrixSpec, lineSpec, survivalSpec, toSvg, trajectorySpec, type HeatCell, type IncidenceCell, type LinePoint, type ScatterPoint, type SurvivalCurve } from './figures.js';
 import { medianOnset } from '../stats/kaplan-meier.js';
 import type { TrajectoryReading } from '../gather-trajectories.js';
@@ -184,14 +185,14 @@ function comparisonsBlock(result: StatsResult): string {
   if (result.groups.length < 2 || result.attractors.length === 0) return '';
   const plan = result.comparisonPlan;
   const which = plan.pairs === 'all' ? 'every pair of conditions' : 'pairs of conditions that differ in exactly one factor';
-  const out = [`<h3 id="comparisons">Comparisons of incidence: Fisher exact test (two-sided) between ${which}, Holm-adjusted over the ${result.comparisons.length} tests</h3>`];
+  const out = [`<h3 id="comparisons">Comparisons of incidence: Fisher exact test (two-sided) between ${which}, Holm-adjusted over ${result.comparisons.length === 1 ? 'the one test' : `the ${result.comparisons.length} tests`}</h3>`];
   if (result.comparisons.length > 0) {
     out.push(table(['attractor', 'differs in', 'condition A', 'condition B', 'A', 'B', 'p', 'Holm p'], result.comparisons.map((c) => [c.attractor, c.factor ?? '(several)', c.a, c.b, `${c.countA}/${c.runsA}`, `${c.countB}/${c.runsB}`, pValue(c.p), pValue(c.pHolm)])));
   }
   const leftOut: string[] = [];
   if (plan.leftOut) leftOut.push(`no comparison: ${plan.leftOut}`);
-  if (plan.pairsOffFactor > 0) leftOut.push(`${plan.pairsOffFactor} pairs of conditions that differ in more than one factor (arena stats --compare all tests them)`);
-  if (plan.uninformative > 0) leftOut.push(`${plan.uninformative} tables where no run entered in either condition, or every run did in both (no test can tell them apart)`);
+  if (plan.pairsOffFactor > 0) leftOut.push(`${plural(plan.pairsOffFactor, 'pair')} of conditions that differ in more than one factor (arena stats --compare all tests them)`);
+  if (plan.uninformative > 0) leftOut.push(`${plural(plan.uninformative, 'table')} where no run entered in either condition, or every run did in both (no test can tell them apart)`);
   if (leftOut.length > 0) out.push(`<p class="note">Left out: ${esc(leftOut.join('; '))}.</p>`);
   return out.join('\n');
 }

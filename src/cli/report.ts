@@ -75,7 +75,10 @@ export default defineCommand({
     const judges = result.judge ? [result.judge] : judge ? [chooseJudge(summaries, judge)] : judgesIn(summaries);
     const agreements = judges.map((j) => judgeAgreement(summaries, j));
     // Forked runs get their own section (commitment curves, persistence); parents outside the folders are read too.
-    const forks = await readForks({ paths: folders.map((f) => resolve(io.cwd, f)), labels: folders, grouping, warn: () => {} });
+    // The statistics above already read every run.started: the logs are read again for the fork section only
+    // when some run is a fork.
+    const anyFork = summaries.some((s) => (s.started?.meta as { fork?: unknown } | undefined)?.fork !== undefined);
+    const forks = anyFork ? await readForks({ paths: folders.map((f) => resolve(io.cwd, f)), labels: folders, grouping, warn: () => {} }) : undefined;
     // Runs with embeddings get a trajectory section (warnings were given when the logs were read above).
     const trajectories = await readTrajectories({ paths: folders.map((f) => resolve(io.cwd, f)), labels: folders, grouping, warn: () => {} });
     const html = await renderReport(result, summaries, {
